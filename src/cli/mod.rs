@@ -1,0 +1,239 @@
+//! Arguments and wiring: parse, gather facts, decide, plan, hand the result to `ui`. No decisions.
+
+mod exit;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use exit::ExitCode;
+
+use crate::facts::{Facts, HostRoot};
+use crate::plan::{self, Channel, Fingerprint, MirrorUrl, PlanOptions, VersionReq};
+use crate::platform::{self, AssumeDistro, Catalog, DecideOptions, Decision, Strategy};
+use crate::ui;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dockup",
+    version,
+    about = "Installs Docker correctly on whatever machine it lands on",
+    long_about = "Installs Docker correctly on whatever machine it lands on.\n\n\
+                  dockup reads the machine's facts, chooses how Docker should be installed \
+                  (Docker's repository, the distribution's package, Docker Desktop, a VM, ...) \
+                  and shows the exact steps before it runs them."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    machine: MachineArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what this machine is and how Docker would be installed on it.
+    Detect(DetectArgs),
+    /// Print the exact steps an install would take, without changing anything.
+    Plan(PlanArgs),
+    /// Install Docker (with --dry-run: print the plan, like `dockup plan`).
+    Install(InstallArgs),
+}
+
+/// Which machine: this one, a root tree, or a facts file.
+#[derive(Debug, Clone, Args)]
+struct MachineArgs {
+    /// Read the machine's facts from this directory instead of / (a chroot, an image, a fixture).
+    #[arg(long, global = true, value_name = "DIR", conflicts_with = "facts")]
+    root: Option<PathBuf>,
+    /// Read the machine's facts from a JSON file (what `dockup detect --json` prints).
+    #[arg(long, global = true, value_name = "FILE")]
+    facts: Option<PathBuf>,
+    /// Treat the machine as this distribution release, e.g. ubuntu:22.04 or debian:bookworm.
+    #[arg(long, global = true, value_name = "ID:VERSION", value_parser = parse::<AssumeDistro>)]
+    assume_distro: Option<AssumeDistro>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct DetectArgs {
+    /// Use this strategy when it is possible here, e.g. distro or desktop-hyperv.
+    #[arg(long, value_name = "STRATEGY", value_parser = parse::<Strategy>)]
+    strategy: Option<Strategy>,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Use this strategy when it is possible here, e.g. distro or desktop-hyperv.
+    #[arg(long, value_name = "STRATEGY", value_parser = parse::<Strategy>)]
+    strategy: Option<Strategy>,
+    /// Docker's release channel.
+    #[arg(long, value_name = "CHANNEL", default_value = "stable", value_parser = parse::<Channel>)]
+    channel: Channel,
+    /// Install exactly this Docker version (27.3 means the newest 27.3.x).
+    #[arg(long = "version", value_name = "VERSION", value_parser = parse::<VersionReq>)]
+    docker_version: Option<VersionReq>,
+    /// Base URL of a mirror laid out like https://download.docker.com.
+    #[arg(long, value_name = "URL", value_parser = parse::<MirrorUrl>)]
+    mirror: Option<MirrorUrl>,
+    /// Trust this signing key instead of Docker's (mirrors that re-sign packages).
+    #[arg(long, value_name = "FPR", value_parser = parse::<Fingerprint>)]
+    key_fingerprint: Option<Fingerprint>,
+    /// Install without starting or enabling the daemon (image builds, chroots).
+    #[arg(long)]
+    no_start: bool,
+    /// Add this user to the docker group.
+    #[arg(long, value_name = "USER")]
+    add_user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct InstallArgs {
+    #[command(flatten)]
+    plan: PlanArgs,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
+    s.parse()
+}
+
+/// A failure with what to tell the user and how to exit.
+pub struct Failure {
+    pub code: ExitCode,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Failure {
+    fn new(code: ExitCode, message: impl ToString, help: Option<String>) -> Failure {
+        Failure {
+            code,
+            message: message.to_string(),
+            help,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            ui::print_error(&f.message, f.help.as_deref());
+            f.code
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    let machine = cli.machine;
+    match cli.command {
+        Some(Command::Detect(args)) => detect(&machine, args.strategy),
+        Some(Command::Plan(args)) => plan(&machine, &args),
+        Some(Command::Install(args)) => install(&machine, &args),
+        None => install(
+            &machine,
+            &InstallArgs {
+                plan: PlanArgs {
+                    strategy: None,
+                    channel: Channel::Stable,
+                    docker_version: None,
+                    mirror: None,
+                    key_fingerprint: None,
+                    no_start: false,
+                    add_user: None,
+                },
+                dry_run: false,
+            },
+        ),
+    }
+}
+
+fn gather(machine: &MachineArgs) -> Result<Facts, Failure> {
+    let facts = match (&machine.facts, &machine.root) {
+        (Some(file), _) => Facts::from_file(file),
+        (None, Some(root)) => Facts::from_root(&HostRoot::at(root)),
+        (None, None) => Facts::from_live_host(),
+    };
+    facts.map_err(|e| Failure::new(ExitCode::BadInput, &e, e.help()))
+}
+
+fn catalog() -> Result<Catalog, Failure> {
+    Catalog::builtin().map_err(|e| Failure::new(ExitCode::Failed, e, None))
+}
+
+fn decide(
+    machine: &MachineArgs,
+    strategy: Option<Strategy>,
+) -> Result<(Facts, Catalog, Decision), Failure> {
+    let facts = gather(machine)?;
+    let catalog = catalog()?;
+    let opts = DecideOptions {
+        strategy,
+        assume_distro: machine.assume_distro.clone(),
+    };
+    let decision = platform::decide(&facts, &catalog, &opts).map_err(|e| {
+        let code = match e {
+            platform::DecisionError::Fact(_) => ExitCode::BadInput,
+            platform::DecisionError::StrategyNotPossible { .. } => ExitCode::Unsupported,
+        };
+        Failure::new(code, &e, e.help())
+    })?;
+    Ok((facts, catalog, decision))
+}
+
+fn detect(machine: &MachineArgs, strategy: Option<Strategy>) -> Result<ExitCode, Failure> {
+    let (facts, _, decision) = decide(machine, strategy)?;
+    if machine.json {
+        ui::print_json(&ui::detect_json(&facts, &decision));
+    } else {
+        ui::print(&ui::detect_text(&facts, &decision, &ui::Style::stdout()));
+    }
+    Ok(ExitCode::Success)
+}
+
+fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
+    let (facts, catalog, decision) = decide(machine, args.strategy)?;
+    let opts = PlanOptions {
+        channel: args.channel,
+        version: args.docker_version.clone(),
+        mirror: args.mirror.clone(),
+        key_fingerprint: args.key_fingerprint.clone(),
+        no_start: args.no_start,
+        add_user: args.add_user.clone(),
+    };
+    let plan = plan::build(&facts, &decision, &catalog, &opts).map_err(|e| {
+        let code = match e {
+            plan::PlanError::Unsupported { .. } => ExitCode::Unsupported,
+            plan::PlanError::MissingFact { .. } => ExitCode::BadInput,
+            _ => ExitCode::Failed,
+        };
+        let help = e.help().or_else(|| {
+            matches!(e, plan::PlanError::Unsupported { .. })
+                .then(|| "`dockup detect` shows what dockup found and the alternatives".to_string())
+        });
+        Failure::new(code, &e, help)
+    })?;
+    if machine.json {
+        ui::print_json(&ui::plan_json(&decision, &plan));
+    } else {
+        ui::print(&ui::plan_text(&decision, &plan, &ui::Style::stdout()));
+    }
+    Ok(ExitCode::Success)
+}
+
+fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
+    plan(machine, &args.plan)?;
+    if args.dry_run {
+        return Ok(ExitCode::Success);
+    }
+    Err(Failure::new(
+        ExitCode::Failed,
+        "this build of dockup can only show plans: running them is not implemented yet",
+        Some("nothing was changed; the steps above are what an install would run".into()),
+    ))
+}

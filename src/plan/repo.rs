@@ -1,0 +1,144 @@
+//! Docker's own repository: the way Docker documents for each distribution, done exactly.
+
+use super::{
+    PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step,
+    finish_linux, required_arch,
+};
+use crate::facts::LinuxFacts;
+use crate::platform::{Catalog, Decision, RepoChoice, RepoFormat};
+
+pub(super) fn plan(
+    linux: &LinuxFacts,
+    decision: &Decision,
+    catalog: &Catalog,
+    opts: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let repo = decision
+        .repo_choice
+        .as_ref()
+        .ok_or_else(|| PlanError::Unsupported {
+            reasons: decision.reasons.clone(),
+        })?;
+    let requested = match (&opts.version, &repo.version_series) {
+        (Some(v), Some(series)) if v.is_beyond_series(series) => {
+            return Err(PlanError::VersionUnavailable {
+                requested: v.to_string(),
+                repo: repo.slug(),
+                series: series.clone(),
+            });
+        }
+        (Some(v), _) => Some(v.clone()),
+        (None, Some(series)) => series.parse().ok(),
+        (None, None) => None,
+    };
+    let base = opts
+        .mirror
+        .as_ref()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| catalog.repo.base_url.clone());
+    let tree = format!("{base}/linux/{}", repo.target);
+    let pin = match repo.format {
+        RepoFormat::Apt => &catalog.keys.apt,
+        RepoFormat::Rpm => &catalog.keys.rpm,
+    };
+    let fingerprint = match &opts.key_fingerprint {
+        Some(f) => f.clone(),
+        None => pin.fingerprint.parse().map_err(|_| PlanError::Catalog {
+            what: format!("valid key fingerprint for {}", repo.target),
+        })?,
+    };
+
+    let mut plan = Plan::new();
+    let conflicts = match repo.format {
+        RepoFormat::Apt => conflicts_step(linux, repo.manager, &catalog.conflicts.apt, "dpkg"),
+        RepoFormat::Rpm => conflicts_step(linux, repo.manager, &catalog.conflicts.rpm, "rpm"),
+    };
+    plan.steps.extend(conflicts);
+    plan.push(Step::AddSigningKey {
+        url: format!("{tree}/gpg"),
+        fingerprint,
+        dest: pin.path.clone(),
+        rpm_import: repo.format == RepoFormat::Rpm,
+    });
+    match repo.format {
+        RepoFormat::Apt => {
+            let arch = required_arch(repo.arch.as_ref())?;
+            let line = format!(
+                "deb [arch={arch} signed-by={}] {tree} {} {}",
+                pin.path,
+                repo.release,
+                opts.channel.name()
+            );
+            plan.push(Step::WriteFile {
+                path: "/etc/apt/sources.list.d/docker.list".into(),
+                contents: format!("{line}\n"),
+                mode: 0o644,
+                why: "Add Docker's apt repository".into(),
+            });
+            plan.push(Step::RefreshIndex {
+                manager: PackageManager::Apt,
+                only_source: Some("sources.list.d/docker.list".into()),
+            });
+        }
+        RepoFormat::Rpm => {
+            let dir = match repo.manager {
+                PackageManager::Zypper => "/etc/zypp/repos.d",
+                _ => "/etc/yum.repos.d",
+            };
+            plan.push(Step::WriteFile {
+                path: format!("{dir}/docker-ce.repo"),
+                contents: rpm_repo_file(repo, &tree, &pin.path, opts.channel.name()),
+                mode: 0o644,
+                why: "Add Docker's rpm repository".into(),
+            });
+        }
+    }
+    let mut packages: Vec<PackageSpec> = catalog
+        .repo
+        .packages
+        .iter()
+        .map(|p| PackageSpec::new(p))
+        .collect();
+    if let Some(req) = &requested {
+        if !req.is_exact_package_version() {
+            plan.push(Step::ResolveVersion {
+                manager: repo.manager,
+                package: "docker-ce".into(),
+                requested: req.clone(),
+            });
+        }
+        for p in packages.iter_mut() {
+            if catalog.repo.versioned.contains(&p.name) {
+                p.pin = Some(req.clone());
+            }
+        }
+    }
+    plan.push(Step::InstallPackages {
+        manager: repo.manager,
+        packages,
+    });
+    finish_linux(&mut plan, decision, opts);
+    Ok(plan)
+}
+
+/// A repo file like Docker's own docker-ce.repo, but with the release filled in (Docker's uses
+/// `$releasever`, which is `9.4` on some rebuilds and `9` on others) and the key read from the
+/// file dockup verified, so dnf never fetches an unverified key.
+fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -> String {
+    let mut out = String::new();
+    for section in ["stable", "test"] {
+        let title = match section {
+            "stable" => "Stable",
+            _ => "Test",
+        };
+        // Like get.docker.com: the test channel is added on top of stable.
+        let enabled = u8::from(section == "stable" || section == channel);
+        out.push_str(&format!(
+            "[docker-ce-{section}]\nname=Docker CE {title} - $basearch\n\
+             baseurl={tree}/{}/$basearch/{section}\nenabled={enabled}\ngpgcheck=1\n\
+             gpgkey=file://{key_path}\n\n",
+            repo.release
+        ));
+    }
+    out.trim_end().to_string() + "\n"
+}

@@ -1,0 +1,440 @@
+//! One change dockup makes to a machine, carrying everything needed to make it, and rendered as
+//! the exact command or file an expert would recognise: printing a plan is the dry run.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Fingerprint, PackageManager, VersionReq};
+use crate::facts::InitSystem;
+use crate::platform::Artifact;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Step {
+    /// A warning the user must accept; unattended runs need `flag`.
+    Confirm {
+        message: String,
+        flag: String,
+    },
+    RemovePackages {
+        manager: PackageManager,
+        packages: Vec<String>,
+        /// The packages are candidates: only those installed at run time are removed.
+        only_installed: bool,
+    },
+    AddSigningKey {
+        url: String,
+        fingerprint: Fingerprint,
+        dest: String,
+        /// Also `rpm --import` it (rpm-based systems keep keys in the rpm database).
+        rpm_import: bool,
+    },
+    WriteFile {
+        path: String,
+        contents: String,
+        mode: u32,
+        why: String,
+    },
+    RefreshIndex {
+        manager: PackageManager,
+        /// apt: read only this sources file, when the host's other lists are fresh.
+        only_source: Option<String>,
+    },
+    /// Finds the newest package version matching `--version` in the repository's real list.
+    ResolveVersion {
+        manager: PackageManager,
+        package: String,
+        requested: VersionReq,
+    },
+    InstallPackages {
+        manager: PackageManager,
+        packages: Vec<PackageSpec>,
+    },
+    Run {
+        argv: Vec<String>,
+        why: String,
+    },
+    /// Start the daemon now and at every boot.
+    EnableService {
+        name: String,
+        init: InitSystem,
+        /// Debian's `update-rc.d` or Red Hat's `chkconfig`, for sysvinit.
+        rc_tool: RcTool,
+    },
+    /// No init system runs (a container, a chroot, a sandbox): start dockerd directly.
+    StartDaemon {
+        argv: Vec<String>,
+        log: String,
+    },
+    AddUserToGroup {
+        /// `None`: the user who invoked dockup (SUDO_USER, or the Windows user).
+        user: Option<String>,
+        group: String,
+        windows: bool,
+    },
+    Download {
+        artifact: Artifact,
+        dest: String,
+    },
+    Extract {
+        archive: String,
+        members: Vec<String>,
+        dest: String,
+    },
+    RunInstaller {
+        program: String,
+        args: Vec<String>,
+        /// Where the installer logs, to show when it fails.
+        log: Option<String>,
+    },
+    EnableWindowsFeatures {
+        features: Vec<String>,
+    },
+    /// Reboot if an earlier step needs it, and resume the install after logon (RunOnce).
+    RebootAndResume {
+        resume_args: Vec<String>,
+    },
+    AddToPath {
+        dir: String,
+        system_wide: bool,
+    },
+    CreateMachine {
+        name: String,
+        args: Vec<String>,
+    },
+    /// Persist `docker-machine env NAME` for the user: setx on Windows, a profile snippet on Linux.
+    PersistMachineEnv {
+        machine: String,
+        profile: Option<String>,
+    },
+    Verify {
+        argv: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RcTool {
+    UpdateRcD,
+    Chkconfig,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PackageSpec {
+    pub name: String,
+    /// Pinned to the version `ResolveVersion` finds (or to this exact string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<VersionReq>,
+}
+
+impl PackageSpec {
+    pub fn new(name: &str) -> Self {
+        PackageSpec {
+            name: name.to_string(),
+            pin: None,
+        }
+    }
+}
+
+/// Quotes an argv the way a user would type it into sh.
+pub fn shell_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// Windows argv as cmd.exe would take it.
+fn cmd_line(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if a.contains([' ', '&', '(', ')']) {
+                format!("\"{a}\"")
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Step {
+    /// One line saying what the step does and why.
+    pub fn title(&self) -> String {
+        match self {
+            Step::Confirm { .. } => "Ask before going on".into(),
+            Step::RemovePackages { .. } => "Remove packages that conflict with Docker's".into(),
+            Step::AddSigningKey { fingerprint, .. } => {
+                format!("Add the repository's signing key, only if its fingerprint is {fingerprint}")
+            }
+            Step::WriteFile { why, .. } => why.clone(),
+            Step::RefreshIndex { only_source: Some(_), .. } => {
+                "Refresh the package index for Docker's repository".into()
+            }
+            Step::RefreshIndex { .. } => "Refresh the package index".into(),
+            Step::ResolveVersion { requested, .. } => {
+                format!("Find the newest {requested} packages in the repository")
+            }
+            Step::InstallPackages { .. } => "Install Docker".into(),
+            Step::Run { why, .. } => why.clone(),
+            Step::EnableService { init, .. } => {
+                format!("Start Docker now and at boot ({})", init.name())
+            }
+            Step::StartDaemon { .. } => {
+                "Start the Docker daemon directly: no init system runs here, so it will not start at boot".into()
+            }
+            Step::AddUserToGroup { group, user, .. } => match user {
+                Some(u) => format!("Let {u} use Docker without root (group {group})"),
+                None => format!("Let you use Docker without admin rights (group {group})"),
+            },
+            Step::Download { artifact, .. } => {
+                format!("Download {} {}", artifact.name, artifact.version)
+            }
+            Step::Extract { .. } => "Unpack the binaries".into(),
+            Step::RunInstaller { program, .. } => format!("Run {program} silently"),
+            Step::EnableWindowsFeatures { .. } => "Enable the Windows features Docker needs".into(),
+            Step::RebootAndResume { .. } => {
+                "Restart Windows if the features need it; dockup resumes after you log on".into()
+            }
+            Step::AddToPath { dir, .. } => format!("Put {dir} on PATH"),
+            Step::CreateMachine { name, .. } => {
+                format!("Create the VirtualBox VM `{name}` that runs the Docker engine")
+            }
+            Step::PersistMachineEnv { machine, .. } => {
+                format!("Point the docker CLI at the `{machine}` VM in every new shell")
+            }
+            Step::Verify { .. } => "Check that Docker answers".into(),
+        }
+    }
+
+    /// The exact commands, or the file and its contents, this step amounts to.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Step::Confirm { message, flag } => vec![
+                format!("! {message}"),
+                format!("(asks for confirmation; unattended runs need {flag})"),
+            ],
+            Step::RemovePackages {
+                manager,
+                packages,
+                only_installed,
+            } => {
+                let line = shell_line(&manager.remove_argv(packages));
+                if *only_installed {
+                    vec![format!("{line}   # only those of these that are installed")]
+                } else {
+                    vec![line]
+                }
+            }
+            Step::AddSigningKey {
+                url,
+                dest,
+                rpm_import,
+                fingerprint,
+            } => {
+                let mut v = vec![
+                    format!("curl -fsSL {url} -o {dest}"),
+                    format!("# dockup fetches it itself and writes it only if the key's fingerprint is {}", fingerprint.hex()),
+                ];
+                if *rpm_import {
+                    v.push(format!("rpm --import {dest}"));
+                }
+                v
+            }
+            Step::WriteFile {
+                path,
+                contents,
+                mode,
+                ..
+            } => {
+                let mut v = vec![format!("{path} (mode {mode:04o}):")];
+                v.extend(contents.lines().map(|l| format!("  {l}")));
+                v
+            }
+            Step::RefreshIndex {
+                manager,
+                only_source: Some(source),
+            } if *manager == PackageManager::Apt => vec![
+                format!(
+                    "apt-get update -o Dir::Etc::sourcelist={source} -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0"
+                ),
+                "# the whole index instead (apt-get update) when the host's lists are missing or stale".into(),
+            ],
+            Step::RefreshIndex { manager, .. } => manager
+                .refresh_argv()
+                .map(|argv| vec![shell_line(&argv)])
+                .unwrap_or_default(),
+            Step::ResolveVersion {
+                manager,
+                package,
+                requested,
+            } => {
+                let query = match manager {
+                    PackageManager::Apt => format!("apt-cache madison {package}"),
+                    PackageManager::Zypper => format!("zypper search -s --match-exact {package}"),
+                    m => format!("{} list --showduplicates {package}", m.name()),
+                };
+                vec![format!(
+                    "{query}   # newest version whose components start with {requested}: 24.0 never matches 24.04"
+                )]
+            }
+            Step::InstallPackages { manager, packages } => {
+                let names: Vec<String> = packages
+                    .iter()
+                    .map(|p| match &p.pin {
+                        Some(v) if v.is_exact_package_version() => manager.pinned(&p.name, v.as_str()),
+                        Some(v) => manager.pinned(&p.name, &format!("<{v}.x found above>")),
+                        None => p.name.clone(),
+                    })
+                    .collect();
+                let env: String = manager
+                    .env()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v} "))
+                    .collect();
+                vec![format!("{env}{}", shell_line(&manager.install_argv(&names)))]
+            }
+            Step::Run { argv, .. } => vec![shell_line(argv)],
+            Step::EnableService {
+                name,
+                init,
+                rc_tool,
+            } => service_lines(name, *init, *rc_tool),
+            Step::StartDaemon { argv, log } => {
+                vec![format!("{} >>{log} 2>&1 &", shell_line(argv))]
+            }
+            Step::AddUserToGroup {
+                user,
+                group,
+                windows: true,
+            } => vec![format!(
+                "net localgroup {group} \"{}\" /add",
+                user.as_deref().unwrap_or("%USERNAME%")
+            )],
+            Step::AddUserToGroup { user, group, .. } => vec![
+                format!(
+                    "usermod -aG {group} {}",
+                    user.as_deref().unwrap_or("\"$SUDO_USER\"")
+                ),
+                "# takes effect at the next login (or `newgrp docker`)".into(),
+            ],
+            Step::Download { artifact, dest } => {
+                let mut v = vec![format!("curl -fL {} -o \"{dest}\"", artifact.url)];
+                match &artifact.sha256 {
+                    Some(sha) => v.push(format!("# kept only if its sha256 is {sha}")),
+                    None => v.push(
+                        "# not pinned: the catalog has no sha256 for it yet, so dockup refuses to download it unverified".into(),
+                    ),
+                }
+                v
+            }
+            Step::Extract {
+                archive,
+                members,
+                dest,
+            } => vec![format!(
+                "extract {} from \"{archive}\" into \"{dest}\"   # entries escaping the folder are refused",
+                members.join(", ")
+            )],
+            Step::RunInstaller { program, args, log } => {
+                let mut argv = vec![program.clone()];
+                argv.extend(args.iter().cloned());
+                let mut v = vec![cmd_line(&argv)];
+                if let Some(log) = log {
+                    v.push(format!("# on failure dockup shows {log}"));
+                }
+                v
+            }
+            Step::EnableWindowsFeatures { features } => features
+                .iter()
+                .map(|f| format!("dism.exe /online /enable-feature /featurename:{f} /all /norestart"))
+                .collect(),
+            Step::RebootAndResume { resume_args } => vec![
+                format!(
+                    "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce /v dockup /d \"dockup.exe {}\"",
+                    resume_args.join(" ")
+                ),
+                "shutdown.exe /r /t 60 /c \"dockup: restarting to finish enabling Windows features\"".into(),
+                "# only when a feature reported that a restart is required (dism exit code 3010)".into(),
+            ],
+            Step::AddToPath { dir, system_wide } => vec![if *system_wide {
+                format!("append \"{dir}\" to PATH in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment")
+            } else {
+                format!("append \"{dir}\" to PATH in HKCU\\Environment   # not setx: it truncates PATH at 1024 characters")
+            }],
+            Step::CreateMachine { name, args } => {
+                let mut argv = vec![
+                    "docker-machine".to_string(),
+                    "create".into(),
+                    "-d".into(),
+                    "virtualbox".into(),
+                ];
+                argv.extend(args.iter().cloned());
+                argv.push(name.clone());
+                vec![shell_line(&argv)]
+            }
+            Step::PersistMachineEnv { machine, profile } => match profile {
+                Some(profile) => vec![
+                    format!("{profile}:"),
+                    format!("  # values read from `docker-machine env {machine}` after it is created"),
+                    "  export DOCKER_TLS_VERIFY=1".into(),
+                    "  export DOCKER_HOST=tcp://<VM address>:2376".into(),
+                    format!("  export DOCKER_CERT_PATH=\"$HOME/.docker/machine/machines/{machine}\""),
+                    format!("  export DOCKER_MACHINE_NAME={machine}"),
+                ],
+                None => vec![
+                    format!("# values read from `docker-machine env {machine}` after it is created"),
+                    "setx DOCKER_TLS_VERIFY 1".into(),
+                    "setx DOCKER_HOST tcp://<VM address>:2376".into(),
+                    format!("setx DOCKER_CERT_PATH \"%USERPROFILE%\\.docker\\machine\\machines\\{machine}\""),
+                    format!("setx DOCKER_MACHINE_NAME {machine}"),
+                ],
+            },
+            Step::Verify { argv } => vec![shell_line(argv)],
+        }
+    }
+}
+
+fn service_lines(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<String> {
+    match (init, rc_tool) {
+        (InitSystem::Openrc, _) => vec![
+            format!("rc-update add {name} default"),
+            format!("rc-service {name} start"),
+        ],
+        (InitSystem::Runit, _) => vec![format!("ln -s /etc/sv/{name} /var/service/")],
+        (InitSystem::Upstart, _) => vec![format!("start {name}")],
+        (InitSystem::Sysvinit, RcTool::Chkconfig) => vec![
+            format!("chkconfig {name} on"),
+            format!("service {name} start"),
+        ],
+        (InitSystem::Sysvinit, _) => vec![
+            format!("update-rc.d {name} defaults"),
+            format!("service {name} start"),
+        ],
+        _ => vec![format!("systemctl enable --now {name}.service")],
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.title())?;
+        for line in self.lines() {
+            writeln!(f, "    {line}")?;
+        }
+        Ok(())
+    }
+}

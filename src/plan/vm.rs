@@ -1,0 +1,70 @@
+//! Linux kernels older than 3.10: a current Docker in a VirtualBox VM managed by docker-machine.
+
+use super::{Plan, PlanError, Step, artifact};
+use crate::platform::{Catalog, Decision};
+
+const DOWNLOADS: &str = "/var/cache/dockup";
+
+pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, PlanError> {
+    let vbox = artifact(catalog, "virtualbox-linux")?;
+    let machine = artifact(catalog, "docker-machine-linux")?;
+    let cli = artifact(catalog, "docker-static-linux-x86_64")?;
+    let iso = artifact(catalog, "boot2docker-iso")?;
+    let toolbox = &catalog.windows.toolbox;
+    let mut plan = Plan::new();
+    let vbox_path = format!("{DOWNLOADS}/{}", vbox.file);
+    plan.push(Step::Download {
+        artifact: vbox.clone(),
+        dest: vbox_path.clone(),
+    });
+    plan.push(Step::RunInstaller {
+        program: "sh".into(),
+        args: vec![vbox_path, "--nox11".into()],
+        log: Some("/var/log/vbox-setup.log".into()),
+    });
+    plan.push(Step::Download {
+        artifact: machine.clone(),
+        dest: "/usr/local/bin/docker-machine".into(),
+    });
+    let cli_path = format!("{DOWNLOADS}/{}", cli.file);
+    plan.push(Step::Download {
+        artifact: cli.clone(),
+        dest: cli_path.clone(),
+    });
+    plan.push(Step::Extract {
+        archive: cli_path,
+        members: vec!["docker/docker".into()],
+        dest: "/usr/local/bin".into(),
+    });
+    let iso_path = format!("{DOWNLOADS}/{}", iso.file);
+    plan.push(Step::Download {
+        artifact: iso.clone(),
+        dest: iso_path.clone(),
+    });
+    plan.push(Step::CreateMachine {
+        name: toolbox.machine_name.clone(),
+        args: vec![
+            "--virtualbox-boot2docker-url".into(),
+            format!("file://{iso_path}"),
+            "--virtualbox-hostonly-cidr".into(),
+            toolbox.hostonly_cidr.clone(),
+        ],
+    });
+    plan.push(Step::PersistMachineEnv {
+        machine: toolbox.machine_name.clone(),
+        profile: Some("~/.profile".into()),
+    });
+    plan.push(Step::Verify {
+        argv: vec!["docker".into(), "version".into()],
+    });
+    plan.notes.push(format!(
+        "docker runs inside the `{}` VM; `docker-machine ssh {}` opens a shell there",
+        toolbox.machine_name, toolbox.machine_name
+    ));
+    plan.notes.push(
+        "if docker-machine says VT-X/AMD-v is not enabled although it is, add \
+         --virtualbox-no-vtx-check to the create command"
+            .into(),
+    );
+    Ok(plan)
+}

@@ -1,0 +1,223 @@
+//! Everything dockup shows. Commands hand their results here; nothing else prints.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::{Value, json};
+
+use crate::facts::Facts;
+use crate::plan::Plan;
+use crate::platform::Decision;
+
+/// Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    pub fn for_stream(is_terminal: bool) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: is_terminal && !no_color,
+        }
+    }
+
+    pub fn stdout() -> Style {
+        Style::for_stream(io::stdout().is_terminal())
+    }
+
+    pub fn stderr() -> Style {
+        Style::for_stream(io::stderr().is_terminal())
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn warn(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    pub fn error(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Kernel release (Linux) or NT version (Windows).
+fn kernel(facts: &Facts) -> Option<String> {
+    match facts {
+        Facts::Linux { linux } => linux.kernel.clone(),
+        Facts::Windows { windows } => windows
+            .current_build
+            .ok()
+            .map(|b| format!("10.0.{b}"))
+            .filter(|_| windows.current_build.ok().is_some_and(|b| *b >= 10240))
+            .or_else(|| windows.current_build.ok().map(|b| format!("build {b}"))),
+        Facts::Macos { .. } => None,
+    }
+}
+
+fn arch(facts: &Facts) -> Option<String> {
+    match facts {
+        Facts::Linux { linux } => linux.arch().map(|a| a.to_string()),
+        Facts::Windows { windows } => windows.arch.ok().map(|a| a.to_string()),
+        Facts::Macos { macos } => macos.arch.as_ref().map(|a| a.to_string()),
+    }
+}
+
+/// The document `dockup detect --json` prints.
+pub fn detect_json(facts: &Facts, decision: &Decision) -> Value {
+    json!({
+        "strategy": decision.strategy,
+        "family": decision.family,
+        "repo": decision.repo(),
+        "derivative": decision.derivative,
+        "os": decision.os,
+        "kernel": kernel(facts),
+        "arch": arch(facts),
+        "init": decision.init,
+        "reasons": decision.reasons,
+        "warnings": decision.warnings,
+        "alternatives": decision.alternatives,
+        "facts": facts,
+    })
+}
+
+pub fn detect_text(facts: &Facts, decision: &Decision, style: &Style) -> String {
+    let mut out = String::new();
+    let row = |out: &mut String, label: &str, value: &str| {
+        out.push_str(&format!("{:<12} {value}\n", style.bold(&format!("{label}:"))));
+    };
+    row(&mut out, "System", &decision.os);
+    if let Some(d) = &decision.derivative {
+        row(&mut out, "Derivative", d);
+    }
+    let kernel_arch = match (kernel(facts), arch(facts)) {
+        (Some(k), Some(a)) => format!("{k} ({a})"),
+        (Some(k), None) => k,
+        (None, Some(a)) => format!("unknown ({a})"),
+        (None, None) => "unknown".into(),
+    };
+    row(&mut out, "Kernel", &kernel_arch);
+    if let Some(init) = decision.init {
+        row(&mut out, "Init", init.name());
+    }
+    if let Facts::Linux { linux } = facts {
+        let docker = if linux.docker.packages.is_empty() && linux.docker.binaries.is_empty() {
+            "not installed".to_string()
+        } else if linux.docker.packages.is_empty() {
+            linux.docker.binaries.join(", ")
+        } else {
+            linux
+                .docker
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        row(&mut out, "Docker", &docker);
+    }
+    let strategy = match decision.repo() {
+        Some(repo) => format!("{} ({repo})", decision.strategy),
+        None => decision.strategy.to_string(),
+    };
+    row(&mut out, "Strategy", &style.bold(&strategy));
+    for reason in &decision.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    for warning in &decision.warnings {
+        out.push_str(&format!("  {} {warning}\n", style.warn("warning:")));
+    }
+    if !decision.alternatives.is_empty() {
+        out.push_str(&format!("{}\n", style.bold("Alternatives:")));
+        for alt in &decision.alternatives {
+            match &alt.requires {
+                None => out.push_str(&format!("  {:<15} {}\n", alt.strategy.name(), alt.summary)),
+                Some(req) => out.push_str(&format!(
+                    "  {:<15} {} {}\n",
+                    alt.strategy.name(),
+                    alt.summary,
+                    style.dim(&format!("(needs: {req})"))
+                )),
+            }
+        }
+    }
+    out
+}
+
+pub fn plan_json(decision: &Decision, plan: &Plan) -> Value {
+    let steps: Vec<Value> = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut v {
+                map.insert("title".into(), json!(step.title()));
+                map.insert("commands".into(), json!(step.lines()));
+            }
+            v
+        })
+        .collect();
+    json!({
+        "strategy": decision.strategy,
+        "repo": decision.repo(),
+        "os": decision.os,
+        "reasons": decision.reasons,
+        "warnings": decision.warnings,
+        "steps": steps,
+        "notes": plan.notes,
+    })
+}
+
+pub fn plan_text(decision: &Decision, plan: &Plan, style: &Style) -> String {
+    let strategy = match decision.repo() {
+        Some(repo) => format!("{} ({repo})", decision.strategy),
+        None => decision.strategy.to_string(),
+    };
+    let mut out = format!(
+        "{} {} on {}\n",
+        style.bold("Plan:"),
+        strategy,
+        decision.os
+    );
+    for warning in &decision.warnings {
+        out.push_str(&format!("{} {warning}\n", style.warn("warning:")));
+    }
+    out.push('\n');
+    out.push_str(&plan.to_string());
+    out
+}
+
+/// Writes to stdout; a closed pipe (`dockup plan | head`) is not an error worth a panic.
+pub fn print(text: &str) {
+    let mut stdout = io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+pub fn print_json(value: &Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    print(&format!("{text}\n"));
+}
+
+/// `error: ...` with `help:` lines, on stderr.
+pub fn print_error(message: &str, help: Option<&str>) {
+    let style = Style::stderr();
+    let mut text = format!("{} {message}\n", style.error("error:"));
+    if let Some(help) = help {
+        text.push_str(&format!("  {} {help}\n", style.bold("help:")));
+    }
+    let _ = io::stderr().write_all(text.as_bytes());
+}

@@ -93,11 +93,11 @@ pub(super) fn gather(root: &HostRoot, problems: &mut Vec<String>) -> DockerInsta
         } else if root.is_dir("var/lib/pacman/local") {
             install.packages = parse_pacman_local(&root.list_dir("var/lib/pacman/local"));
             install.package_db = Some("pacman".into());
-        } else if root.exists("usr/bin/rpm") {
-            if let Some(pkgs) = live_rpm_query(root) {
-                install.packages = pkgs;
-                install.package_db = Some("rpm".into());
-            }
+        } else if root.exists("usr/bin/rpm")
+            && let Some(pkgs) = live_rpm_query(root)
+        {
+            install.packages = pkgs;
+            install.package_db = Some("rpm".into());
         }
     }
     install
@@ -117,13 +117,13 @@ fn binaries(root: &HostRoot) -> Vec<String> {
     .map(|s| s.to_string())
     .collect();
     // `which` semantics on the live host: the user's PATH decides what `docker` means.
-    if root.is_live() {
-        if let Some(path) = std::env::var_os("PATH") {
-            for dir in std::env::split_paths(&path) {
-                let d = dir.to_string_lossy().trim_start_matches('/').to_string();
-                if !d.is_empty() && !dirs.contains(&d) {
-                    dirs.push(d);
-                }
+    if root.is_live()
+        && let Some(path) = std::env::var_os("PATH")
+    {
+        for dir in std::env::split_paths(&path) {
+            let d = dir.to_string_lossy().trim_start_matches('/').to_string();
+            if !d.is_empty() && !dirs.contains(&d) {
+                dirs.push(d);
             }
         }
     }
@@ -156,13 +156,13 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
                 installed = v.trim().ends_with(" installed");
             }
         }
-        if let (Some(n), Some(v), true) = (name, version, installed) {
-            if RELEVANT.contains(&n) {
-                out.push(InstalledPackage {
-                    name: n.into(),
-                    version: v.into(),
-                });
-            }
+        if let (Some(n), Some(v), true) = (name, version, installed)
+            && RELEVANT.contains(&n)
+        {
+            out.push(InstalledPackage {
+                name: n.into(),
+                version: v.into(),
+            });
         }
     }
     out
@@ -173,13 +173,13 @@ fn parse_apk_installed(text: &str) -> Vec<InstalledPackage> {
     for para in text.split("\n\n") {
         let name = para.lines().find_map(|l| l.strip_prefix("P:"));
         let version = para.lines().find_map(|l| l.strip_prefix("V:"));
-        if let (Some(n), Some(v)) = (name, version) {
-            if RELEVANT.contains(&n) {
-                out.push(InstalledPackage {
-                    name: n.into(),
-                    version: v.into(),
-                });
-            }
+        if let (Some(n), Some(v)) = (name, version)
+            && RELEVANT.contains(&n)
+        {
+            out.push(InstalledPackage {
+                name: n.into(),
+                version: v.into(),
+            });
         }
     }
     out

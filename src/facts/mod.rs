@@ -60,6 +60,8 @@ impl FactsError {
 
 /// The machine, as one serializable value: `dockup detect --json` prints it under `"facts"`, and
 /// `--facts FILE` reads the same shape back, so any machine can be planned for from any other.
+// One value per run: boxing the variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "os", rename_all = "lowercase")]
 pub enum Facts {
@@ -126,9 +128,10 @@ impl Facts {
     /// so the output of detect on one machine can be fed straight to plan on another.
     pub fn from_json(text: &str) -> Result<Facts, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        // A facts object never has a `facts` key; a detect document always does.
         let value = match value.get("facts") {
-            Some(inner) if value.get("os").is_none() => inner.clone(),
-            _ => value,
+            Some(inner) => inner.clone(),
+            None => value,
         };
         serde_json::from_value(value).map_err(|e| e.to_string())
     }

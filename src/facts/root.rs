@@ -202,7 +202,7 @@ pub fn display_inner(inner: &str) -> String {
     format!("/{}", inner.trim_start_matches('/'))
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;

@@ -32,11 +32,13 @@ fn wsl_generation(release: &str) -> Option<u8> {
     if !lower.contains("microsoft") {
         return None;
     }
-    Some(if lower.contains("wsl2") || lower.contains("microsoft-standard") {
-        2
-    } else {
-        1
-    })
+    Some(
+        if lower.contains("wsl2") || lower.contains("microsoft-standard") {
+            2
+        } else {
+            1
+        },
+    )
 }
 
 fn container(root: &HostRoot) -> Option<String> {

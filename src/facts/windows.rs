@@ -169,6 +169,19 @@ impl WindowsFacts {
         Some(windows_name(build, server).to_string())
     }
 
+    /// The NT kernel version: `10.0.19045`, `6.1.7601`.
+    pub fn nt_version(&self) -> Option<String> {
+        let build = *self.current_build.ok()?;
+        let (major, minor) = match build {
+            b if b >= 10240 => (10, 0),
+            b if b >= 9600 => (6, 3),
+            b if b >= 9200 => (6, 2),
+            b if b >= 7600 => (6, 1),
+            _ => (6, 0),
+        };
+        Some(format!("{major}.{minor}.{build}"))
+    }
+
     /// From InstallationType, or the edition when that is absent.
     pub fn is_server(&self) -> Result<bool, FieldError> {
         if let Some(kind) = self.installation_type.ok() {
@@ -191,7 +204,7 @@ impl fmt::Display for WindowsFacts {
             .unwrap_or_else(|| "Windows (unknown build)".into());
         write!(f, "{name}")?;
         if let Some(ed) = self.edition_id.ok() {
-            write!(f, " {ed}")?;
+            write!(f, " {}", edition_name(ed))?;
         }
         if let Some(dv) = self.display_version.ok() {
             write!(f, " {dv}")?;
@@ -204,6 +217,25 @@ impl fmt::Display for WindowsFacts {
             write!(f, ")")?;
         }
         Ok(())
+    }
+}
+
+/// EditionID as people say it: Core is Home, EnterpriseS is LTSC.
+fn edition_name(id: &str) -> &str {
+    match id {
+        "Core" => "Home",
+        "CoreN" => "Home N",
+        "CoreSingleLanguage" => "Home Single Language",
+        "CoreCountrySpecific" => "Home China",
+        "Professional" => "Pro",
+        "ProfessionalN" => "Pro N",
+        "ProfessionalWorkstation" => "Pro for Workstations",
+        "ProfessionalEducation" => "Pro Education",
+        "EnterpriseS" => "Enterprise LTSC",
+        "IoTEnterpriseS" => "IoT Enterprise LTSC",
+        "ServerStandard" => "Standard",
+        "ServerDatacenter" => "Datacenter",
+        other => other,
     }
 }
 
@@ -236,7 +268,10 @@ mod tests {
             serde_json::from_str(r#"{"current_build": "abc", "ubr": "3803", "memory_mb": 8192}"#)
                 .unwrap();
         assert_eq!(
-            w.current_build.get("current_build").unwrap_err().to_string(),
+            w.current_build
+                .get("current_build")
+                .unwrap_err()
+                .to_string(),
             "the Windows fact `current_build` has an unusable value: \"abc\""
         );
         assert_eq!(w.ubr.get("ubr"), Ok(&3803));

@@ -2,8 +2,6 @@
 //! what the hardware can do, and `wsl.exe` for WSL. Thin by design: every decision is made on the
 //! resulting `WindowsFacts`, which tests build from JSON on Linux.
 
-use winreg::RegKey;
-use winreg::enums::HKEY_LOCAL_MACHINE;
 use windows_sys::Win32::System::SystemInformation::{
     GetNativeSystemInfo, GetPhysicallyInstalledSystemMemory, PROCESSOR_ARCHITECTURE_AMD64,
     PROCESSOR_ARCHITECTURE_ARM64, PROCESSOR_ARCHITECTURE_INTEL, SYSTEM_INFO,
@@ -11,6 +9,8 @@ use windows_sys::Win32::System::SystemInformation::{
 use windows_sys::Win32::System::Threading::{
     IsProcessorFeaturePresent, PF_SECOND_LEVEL_ADDRESS_TRANSLATION, PF_VIRT_FIRMWARE_ENABLED,
 };
+use winreg::RegKey;
+use winreg::enums::HKEY_LOCAL_MACHINE;
 
 use super::{Arch, WindowsFacts};
 
@@ -73,8 +73,8 @@ fn slat() -> bool {
 fn hypervisor_present() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: CPUID leaf 1 exists on every x86_64 CPU.
-        let leaf = unsafe { std::arch::x86_64::__cpuid(1) };
+        // CPUID leaf 1 exists on every x86_64 CPU.
+        let leaf = std::arch::x86_64::__cpuid(1);
         leaf.ecx & (1 << 31) != 0
     }
     #[cfg(not(target_arch = "x86_64"))]

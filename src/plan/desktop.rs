@@ -57,6 +57,7 @@ pub(super) fn plan(
     });
     let backend = if wsl { "wsl-2" } else { "hyper-v" };
     plan.push(Step::RunInstaller {
+        name: format!("Docker Desktop {}", installer.version),
         program: installer_path,
         args: vec![
             "install".into(),
@@ -78,9 +79,8 @@ pub(super) fn plan(
     plan.push(Step::Verify {
         argv: vec!["docker".into(), "version".into()],
     });
-    plan.notes.push(
-        "membership of docker-users takes effect at the next sign-in".into(),
-    );
+    plan.notes
+        .push("membership of docker-users takes effect at the next sign-in".into());
     Ok(plan)
 }
 

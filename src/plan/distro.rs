@@ -23,7 +23,8 @@ pub(super) fn plan(
         });
     }
     if choice.manager == PackageManager::Apk {
-        plan.steps.extend(enable_alpine_community(&linux.apk_repositories));
+        plan.steps
+            .extend(enable_alpine_community(&linux.apk_repositories));
     }
     if choice.manager.refresh_argv().is_some() && choice.manager != PackageManager::Emerge {
         plan.push(Step::RefreshIndex {
@@ -33,7 +34,11 @@ pub(super) fn plan(
     }
     plan.push(Step::InstallPackages {
         manager: choice.manager,
-        packages: choice.packages.iter().map(|p| PackageSpec::new(p)).collect(),
+        packages: choice
+            .packages
+            .iter()
+            .map(|p| PackageSpec::new(p))
+            .collect(),
     });
     finish_linux(&mut plan, decision, opts);
     Ok(plan)
@@ -43,7 +48,11 @@ pub(super) fn plan(
 /// derived from the enabled `main` line, so the host's own mirror and release are kept.
 fn enable_alpine_community(lines: &[String]) -> Option<Step> {
     let enabled = |l: &&String| !l.trim_start().starts_with('#') && !l.trim().is_empty();
-    if lines.iter().filter(enabled).any(|l| l.trim_end().ends_with("/community")) {
+    if lines
+        .iter()
+        .filter(enabled)
+        .any(|l| l.trim_end().ends_with("/community"))
+    {
         return None;
     }
     let main = lines
@@ -88,7 +97,10 @@ mod tests {
             contents,
             "https://dl-cdn.alpinelinux.org/alpine/v3.19/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.19/community\n"
         );
-        let enabled = vec![lines[0].clone(), lines[1].trim_start_matches('#').to_string()];
+        let enabled = vec![
+            lines[0].clone(),
+            lines[1].trim_start_matches('#').to_string(),
+        ];
         assert_eq!(enable_alpine_community(&enabled), None);
     }
 }

@@ -45,7 +45,12 @@ impl fmt::Display for Fingerprint {
             .map(|c| std::str::from_utf8(c).unwrap_or(""))
             .collect();
         let half = groups.len() / 2;
-        write!(f, "{}  {}", groups[..half].join(" "), groups[half..].join(" "))
+        write!(
+            f,
+            "{}  {}",
+            groups[..half].join(" "),
+            groups[half..].join(" ")
+        )
     }
 }
 

@@ -29,6 +29,7 @@ pub(super) fn plan(
         fingerprint,
         dest: legacy.key_path.clone(),
         rpm_import: true,
+        dearmor: false,
     });
     plan.push(Step::WriteFile {
         path: format!("/etc/yum.repos.d/{}.repo", legacy.repo_name),

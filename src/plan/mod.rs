@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use fingerprint::Fingerprint;
 pub use pkg::PackageManager;
-pub use step::{PackageSpec, RcTool, Step, shell_line};
+pub use step::{PackageSpec, RcTool, Shell, Step, shell_line};
 pub use version::VersionReq;
 
 use crate::facts::{Facts, InitSystem, LinuxFacts};
@@ -49,7 +49,9 @@ impl FromStr for Channel {
         match s {
             "stable" => Ok(Channel::Stable),
             "test" => Ok(Channel::Test),
-            other => Err(format!("unknown channel `{other}`; expected stable or test")),
+            other => Err(format!(
+                "unknown channel `{other}`; expected stable or test"
+            )),
         }
     }
 }
@@ -97,6 +99,8 @@ pub struct PlanOptions {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub strategy: Strategy,
+    /// The shell the commands are written for.
+    pub shell: Shell,
     pub steps: Vec<Step>,
     /// What the user should know that is not a step (re-login for the group, ...).
     pub notes: Vec<String>,
@@ -105,7 +109,10 @@ pub struct Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, step) in self.steps.iter().enumerate() {
-            write!(f, "{:>2}. {step}", i + 1)?;
+            match self.shell {
+                Shell::Posix => write!(f, "{:>2}. {step}", i + 1)?,
+                Shell::Cmd => write!(f, "{:>2}. {step:#}", i + 1)?,
+            }
         }
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
@@ -128,7 +135,9 @@ pub enum PlanError {
         repo: String,
         series: String,
     },
-    #[error("--version does not apply to the {strategy} strategy: its version is fixed by the {source_name}")]
+    #[error(
+        "--version does not apply to the {strategy} strategy: its version is fixed by the {source_name}"
+    )]
     VersionNotApplicable {
         strategy: Strategy,
         source_name: &'static str,
@@ -138,9 +147,9 @@ pub enum PlanError {
 impl PlanError {
     pub fn help(&self) -> Option<String> {
         match self {
-            PlanError::MissingFact { what } if *what == "architecture" => Some(
-                "run on the machine itself, or add proc/sys/kernel/arch under --root".into(),
-            ),
+            PlanError::MissingFact { what } if *what == "architecture" => {
+                Some("run on the machine itself, or add proc/sys/kernel/arch under --root".into())
+            }
             PlanError::VersionUnavailable { series, .. } => {
                 Some(format!("pass --version {series} (or omit --version)"))
             }
@@ -194,6 +203,9 @@ pub fn build(
         }
     };
     plan.strategy = decision.strategy;
+    if windows.is_some() {
+        plan.shell = Shell::Cmd;
+    }
     Ok(plan)
 }
 
@@ -201,6 +213,7 @@ impl Plan {
     fn new() -> Plan {
         Plan {
             strategy: Strategy::Unsupported,
+            shell: Shell::Posix,
             steps: Vec::new(),
             notes: Vec::new(),
         }
@@ -225,8 +238,10 @@ fn finish_linux(plan: &mut Plan, decision: &Decision, opts: &PlanOptions) {
         ));
     }
     if opts.no_start {
-        plan.notes
-            .push("--no-start: nothing was started or enabled; start dockerd when the machine boots".into());
+        plan.notes.push(
+            "--no-start: nothing was started or enabled; start dockerd when the machine boots"
+                .into(),
+        );
         return;
     }
     let init = decision.init.unwrap_or(InitSystem::Unknown);

@@ -1,11 +1,11 @@
 //! Docker's own repository: the way Docker documents for each distribution, done exactly.
 
 use super::{
-    PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step,
-    finish_linux, required_arch,
+    PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step, finish_linux,
+    required_arch,
 };
 use crate::facts::LinuxFacts;
-use crate::platform::{Catalog, Decision, RepoChoice, RepoFormat};
+use crate::platform::{AptKeyStyle, Catalog, Decision, RepoChoice, RepoFormat};
 
 pub(super) fn plan(
     linux: &LinuxFacts,
@@ -54,18 +54,28 @@ pub(super) fn plan(
         RepoFormat::Rpm => conflicts_step(linux, repo.manager, &catalog.conflicts.rpm, "rpm"),
     };
     plan.steps.extend(conflicts);
+    let (key_path, signed_by) = match (repo.format, repo.apt_key) {
+        (RepoFormat::Rpm, _) | (_, AptKeyStyle::Asc) => (pin.path.clone(), true),
+        (_, AptKeyStyle::Gpg) => ("/etc/apt/keyrings/docker.gpg".to_string(), true),
+        (_, AptKeyStyle::Trusted) => ("/etc/apt/trusted.gpg.d/docker.gpg".to_string(), false),
+    };
     plan.push(Step::AddSigningKey {
         url: format!("{tree}/gpg"),
         fingerprint,
-        dest: pin.path.clone(),
+        dest: key_path.clone(),
         rpm_import: repo.format == RepoFormat::Rpm,
+        dearmor: repo.format == RepoFormat::Apt && repo.apt_key != AptKeyStyle::Asc,
     });
     match repo.format {
         RepoFormat::Apt => {
             let arch = required_arch(repo.arch.as_ref())?;
+            let signed_by = if signed_by {
+                format!(" signed-by={key_path}")
+            } else {
+                String::new()
+            };
             let line = format!(
-                "deb [arch={arch} signed-by={}] {tree} {} {}",
-                pin.path,
+                "deb [arch={arch}{signed_by}] {tree} {} {}",
                 repo.release,
                 opts.channel.name()
             );
@@ -87,7 +97,7 @@ pub(super) fn plan(
             };
             plan.push(Step::WriteFile {
                 path: format!("{dir}/docker-ce.repo"),
-                contents: rpm_repo_file(repo, &tree, &pin.path, opts.channel.name()),
+                contents: rpm_repo_file(repo, &tree, &key_path, opts.channel.name()),
                 mode: 0o644,
                 why: "Add Docker's rpm repository".into(),
             });

@@ -29,6 +29,8 @@ pub enum Step {
         dest: String,
         /// Also `rpm --import` it (rpm-based systems keep keys in the rpm database).
         rpm_import: bool,
+        /// Store it as a binary keyring: apt before 1.4 cannot read armored keys.
+        dearmor: bool,
     },
     WriteFile {
         path: String,
@@ -83,6 +85,8 @@ pub enum Step {
         dest: String,
     },
     RunInstaller {
+        /// What is being installed, for people: "VirtualBox 7.1.12".
+        name: String,
         program: String,
         args: Vec<String>,
         /// Where the installer logs, to show when it fails.
@@ -134,6 +138,24 @@ impl PackageSpec {
         PackageSpec {
             name: name.to_string(),
             pin: None,
+        }
+    }
+}
+
+/// Which shell the commands are written for: a plan for Windows reads as cmd.exe lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Shell {
+    #[default]
+    Posix,
+    Cmd,
+}
+
+impl Shell {
+    pub fn line(&self, argv: &[String]) -> String {
+        match self {
+            Shell::Posix => shell_line(argv),
+            Shell::Cmd => cmd_line(argv),
         }
     }
 }
@@ -205,7 +227,7 @@ impl Step {
                 format!("Download {} {}", artifact.name, artifact.version)
             }
             Step::Extract { .. } => "Unpack the binaries".into(),
-            Step::RunInstaller { program, .. } => format!("Run {program} silently"),
+            Step::RunInstaller { name, .. } => format!("Install {name} silently"),
             Step::EnableWindowsFeatures { .. } => "Enable the Windows features Docker needs".into(),
             Step::RebootAndResume { .. } => {
                 "Restart Windows if the features need it; dockup resumes after you log on".into()
@@ -222,7 +244,7 @@ impl Step {
     }
 
     /// The exact commands, or the file and its contents, this step amounts to.
-    pub fn lines(&self) -> Vec<String> {
+    pub fn lines(&self, shell: Shell) -> Vec<String> {
         match self {
             Step::Confirm { message, flag } => vec![
                 format!("! {message}"),
@@ -244,10 +266,17 @@ impl Step {
                 url,
                 dest,
                 rpm_import,
+                dearmor,
                 fingerprint,
             } => {
+                let fetch = if *dearmor {
+                    format!("curl -fsSL {url} | gpg --dearmor -o {dest}")
+                } else {
+                    format!("curl -fsSL {url} -o {dest}")
+                };
                 let mut v = vec![
-                    format!("curl -fsSL {url} -o {dest}"),
+                    format!("install -d -m 0755 {}", parent_dir(dest)),
+                    fetch,
                     format!("# dockup fetches it itself and writes it only if the key's fingerprint is {}", fingerprint.hex()),
                 ];
                 if *rpm_import {
@@ -308,7 +337,7 @@ impl Step {
                     .collect();
                 vec![format!("{env}{}", shell_line(&manager.install_argv(&names)))]
             }
-            Step::Run { argv, .. } => vec![shell_line(argv)],
+            Step::Run { argv, .. } => vec![shell.line(argv)],
             Step::EnableService {
                 name,
                 init,
@@ -350,7 +379,9 @@ impl Step {
                 "extract {} from \"{archive}\" into \"{dest}\"   # entries escaping the folder are refused",
                 members.join(", ")
             )],
-            Step::RunInstaller { program, args, log } => {
+            Step::RunInstaller {
+                program, args, log, ..
+            } => {
                 let mut argv = vec![program.clone()];
                 argv.extend(args.iter().cloned());
                 let mut v = vec![cmd_line(&argv)];
@@ -385,7 +416,7 @@ impl Step {
                 ];
                 argv.extend(args.iter().cloned());
                 argv.push(name.clone());
-                vec![shell_line(&argv)]
+                vec![shell.line(&argv)]
             }
             Step::PersistMachineEnv { machine, profile } => match profile {
                 Some(profile) => vec![
@@ -404,9 +435,14 @@ impl Step {
                     format!("setx DOCKER_MACHINE_NAME {machine}"),
                 ],
             },
-            Step::Verify { argv } => vec![shell_line(argv)],
+            Step::Verify { argv } => vec![shell.line(argv)],
         }
     }
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/')
+        .map_or(".", |(dir, _)| if dir.is_empty() { "/" } else { dir })
 }
 
 fn service_lines(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<String> {
@@ -430,9 +466,15 @@ fn service_lines(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<String> {
 }
 
 impl fmt::Display for Step {
+    /// The step for a POSIX shell; `{:#}` writes it for cmd.exe.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shell = if f.alternate() {
+            Shell::Cmd
+        } else {
+            Shell::Posix
+        };
         writeln!(f, "{}", self.title())?;
-        for line in self.lines() {
+        for line in self.lines(shell) {
             writeln!(f, "    {line}")?;
         }
         Ok(())

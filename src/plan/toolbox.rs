@@ -24,6 +24,7 @@ pub(super) fn plan(w: &WindowsFacts, catalog: &Catalog) -> Result<Plan, PlanErro
         dest: vbox_path.clone(),
     });
     plan.push(Step::RunInstaller {
+        name: format!("VirtualBox {}", vbox.version),
         program: vbox_path,
         args: vec![
             "--silent".into(),

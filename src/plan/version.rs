@@ -16,7 +16,8 @@ impl FromStr for VersionReq {
         let s = s.trim();
         let ok = !s.is_empty()
             && s.starts_with(|c: char| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || ".:-~+_".contains(c));
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-~+_".contains(c));
         if ok {
             Ok(VersionReq(s.to_string()))
         } else {

@@ -18,6 +18,7 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
         dest: vbox_path.clone(),
     });
     plan.push(Step::RunInstaller {
+        name: format!("VirtualBox {}", vbox.version),
         program: "sh".into(),
         args: vec![vbox_path, "--nox11".into()],
         log: Some("/var/log/vbox-setup.log".into()),

@@ -132,6 +132,21 @@ pub struct Release {
     pub note: Option<String>,
     #[serde(default)]
     pub init: Option<InitSystem>,
+    #[serde(default)]
+    pub apt_key: AptKeyStyle,
+}
+
+/// How apt is told about the signing key; old apt versions cannot read the modern form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AptKeyStyle {
+    /// An armored key in /etc/apt/keyrings, named by `signed-by=` (apt 1.4+).
+    #[default]
+    Asc,
+    /// A binary keyring named by `signed-by=` (apt 1.1 to 1.3).
+    Gpg,
+    /// A binary keyring in /etc/apt/trusted.gpg.d, trusted for all sources (apt 1.0).
+    Trusted,
 }
 
 impl Target {
@@ -351,7 +366,10 @@ struct ArtifactsFile {
     legacy: Legacy,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(file: &'static str, text: &str) -> Result<T, CatalogError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    file: &'static str,
+    text: &str,
+) -> Result<T, CatalogError> {
     toml::from_str(text).map_err(|e| CatalogError {
         file,
         why: e.to_string(),
@@ -360,7 +378,8 @@ fn parse<T: serde::de::DeserializeOwned>(file: &'static str, text: &str) -> Resu
 
 fn kernel_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<KernelVersion, D::Error> {
     let s = String::deserialize(d)?;
-    KernelVersion::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("bad kernel version {s}")))
+    KernelVersion::parse(&s)
+        .ok_or_else(|| serde::de::Error::custom(format!("bad kernel version {s}")))
 }
 
 impl Catalog {
@@ -394,7 +413,11 @@ impl Catalog {
         self.distros
             .iter()
             .find(|d| d.key == key_or_id)
-            .or_else(|| self.distros.iter().find(|d| d.ids.iter().any(|i| i == key_or_id)))
+            .or_else(|| {
+                self.distros
+                    .iter()
+                    .find(|d| d.ids.iter().any(|i| i == key_or_id))
+            })
     }
 
     pub fn artifact(&self, key: &str) -> Option<&Artifact> {
@@ -414,14 +437,25 @@ mod tests {
                 assert!(c.target(base).is_some(), "{}: unknown base {base}", d.key);
             }
             if let Some(distro) = &d.distro {
-                assert!(c.distro(distro).is_some(), "{}: unknown distro {distro}", d.key);
+                assert!(
+                    c.distro(distro).is_some(),
+                    "{}: unknown distro {distro}",
+                    d.key
+                );
             }
-            assert!(d.base.is_some() || d.distro.is_some(), "{} maps to nothing", d.key);
+            assert!(
+                d.base.is_some() || d.distro.is_some(),
+                "{} maps to nothing",
+                d.key
+            );
         }
         for t in &c.targets {
             for r in &t.releases {
                 if let Some(other) = &r.other_arches_use {
-                    assert!(c.target(other).is_some_and(|o| o.release(&r.version).is_some()));
+                    assert!(
+                        c.target(other)
+                            .is_some_and(|o| o.release(&r.version).is_some())
+                    );
                 }
                 for a in r.arches.iter().flatten().chain(&t.arches) {
                     assert!(!matches!(Arch::from_kernel_name(a), Arch::Other(_)), "{a}");
@@ -431,7 +465,11 @@ mod tests {
         for a in &c.artifacts {
             assert!(a.url.starts_with("https://"), "{}", a.key);
             if let Some(h) = &a.sha256 {
-                assert!(h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()), "{}", a.key);
+                assert!(
+                    h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()),
+                    "{}",
+                    a.key
+                );
             }
         }
     }

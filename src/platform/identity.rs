@@ -82,10 +82,18 @@ pub fn identify(facts: &LinuxFacts) -> Result<Identity, String> {
     if let Some(identity) = from_lsb_release(facts) {
         return Ok(identity);
     }
-    if let Some(identity) = facts.redhat_release.as_deref().and_then(from_redhat_release) {
+    if let Some(identity) = facts
+        .redhat_release
+        .as_deref()
+        .and_then(from_redhat_release)
+    {
         return Ok(identity);
     }
-    if let Some(identity) = facts.debian_version.as_deref().and_then(from_debian_version) {
+    if let Some(identity) = facts
+        .debian_version
+        .as_deref()
+        .and_then(from_debian_version)
+    {
         return Ok(identity);
     }
     let mut why = String::from("could not identify the distribution: ");
@@ -115,11 +123,14 @@ fn from_os_release(facts: &LinuxFacts) -> Option<Identity> {
         .os_field("VERSION_CODENAME")
         .map(|s| s.to_ascii_lowercase());
     // Debian 8 has no VERSION_CODENAME, Debian testing no VERSION_ID: debian_version fills in.
-    if id == "debian" {
-        if let Some(dv) = facts.debian_version.as_deref().and_then(from_debian_version) {
-            version_id = version_id.or(dv.version_id);
-            codename = codename.or(dv.codename);
-        }
+    if id == "debian"
+        && let Some(dv) = facts
+            .debian_version
+            .as_deref()
+            .and_then(from_debian_version)
+    {
+        version_id = version_id.or(dv.version_id);
+        codename = codename.or(dv.codename);
     }
     let name = facts
         .os_field("PRETTY_NAME")
@@ -135,7 +146,11 @@ fn from_os_release(facts: &LinuxFacts) -> Option<Identity> {
     Some(Identity {
         id_like: facts
             .os_field("ID_LIKE")
-            .map(|l| l.split_whitespace().map(|s| s.to_ascii_lowercase()).collect())
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_default(),
         name,
         version_id,
@@ -233,7 +248,10 @@ mod tests {
     #[test]
     fn redhat_release_lines() {
         let i = from_redhat_release("CentOS release 6.10 (Final)").unwrap();
-        assert_eq!((i.id.as_str(), i.version_id.as_deref()), ("centos", Some("6.10")));
+        assert_eq!(
+            (i.id.as_str(), i.version_id.as_deref()),
+            ("centos", Some("6.10"))
+        );
         let i = from_redhat_release("Red Hat Enterprise Linux Server release 7.9 (Maipo)").unwrap();
         assert_eq!(i.id, "rhel");
         assert!(from_redhat_release("Something else").is_none());
@@ -241,8 +259,17 @@ mod tests {
 
     #[test]
     fn debian_version_lines() {
-        assert_eq!(from_debian_version("7.11").unwrap().version_id.as_deref(), Some("7"));
-        assert_eq!(from_debian_version("trixie/sid").unwrap().codename.as_deref(), Some("trixie"));
+        assert_eq!(
+            from_debian_version("7.11").unwrap().version_id.as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            from_debian_version("trixie/sid")
+                .unwrap()
+                .codename
+                .as_deref(),
+            Some("trixie")
+        );
         assert!(from_debian_version("garbage").is_none());
     }
 

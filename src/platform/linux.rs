@@ -78,7 +78,11 @@ impl<'a> Linux<'a> {
         if let Some(d) = self.derivative {
             let target = self.catalog.target(d.base.as_deref()?)?;
             let (key, via) = derivative_key(d, id)?;
-            return Some(BaseRef { target, key: Some(key), via });
+            return Some(BaseRef {
+                target,
+                key: Some(key),
+                via,
+            });
         }
         if let Some(target) = self.catalog.target(&id.id) {
             let key = match target.format {
@@ -98,10 +102,7 @@ impl<'a> Linux<'a> {
         // A distribution the catalog does not know. ID_LIKE alone proves nothing (RHEL 8 and
         // Amazon Linux 2023 both say only "fedora"), but a base codename or an EL platform ID
         // names the exact release it is built on.
-        let hints = [
-            ("UBUNTU_CODENAME", "ubuntu"),
-            ("DEBIAN_CODENAME", "debian"),
-        ];
+        let hints = [("UBUNTU_CODENAME", "ubuntu"), ("DEBIAN_CODENAME", "debian")];
         for (field, target) in hints {
             if let Some(codename) = id.field(field) {
                 self.hinted = true;
@@ -187,16 +188,20 @@ impl<'a> Linux<'a> {
     }
 
     fn decide(&self) -> Decision {
-        let mut d = Decision::new(Strategy::Unsupported, self.family(), self.identity.name.clone());
+        let mut d = Decision::new(
+            Strategy::Unsupported,
+            self.family(),
+            self.identity.name.clone(),
+        );
         d.derivative = match (self.derivative, self.hinted) {
             (Some(der), _) => Some(der.key.clone()),
             (None, true) => Some(self.identity.id.clone()),
             _ => None,
         };
         d.warnings.extend(self.facts.problems.iter().cloned());
-        d.init = Some(self.init(&mut d));
         if self.identity.source != "/etc/os-release" {
-            d.reasons.push(format!("identified from {}", self.identity.source));
+            d.reasons
+                .push(format!("identified from {}", self.identity.source));
         }
         self.note_environment(&mut d);
         if self.facts.virtualization.wsl == Some(1) {
@@ -273,6 +278,9 @@ impl<'a> Linux<'a> {
                     );
                 }
             }
+        }
+        if matches!(d.strategy, Strategy::Repo | Strategy::Distro) {
+            d.init = Some(self.init(&mut d));
         }
         d
     }
@@ -367,6 +375,11 @@ impl<'a> Linux<'a> {
             return d;
         }
         d.strategy = Strategy::Legacy;
+        // EL6 boots with upstart but manages services with SysV scripts (service, chkconfig).
+        d.init = Some(match self.facts.init.effective() {
+            InitSystem::Unknown | InitSystem::Upstart => InitSystem::Sysvinit,
+            found => found,
+        });
         d.reasons.push(format!(
             "{} is EL6 with kernel {kernel}: Docker 1.8 and later need kernel 3.10, so the only \
              Docker that runs natively is {}-{} from the EPEL 6 archive",
@@ -484,6 +497,7 @@ impl<'a> Linux<'a> {
                 RepoFormat::Rpm => a.name().to_string(),
             }),
             version_series: release.version_series.clone(),
+            apt_key: release.apt_key,
         };
         let arch_note = choice
             .arch
@@ -552,18 +566,25 @@ impl<'a> Linux<'a> {
             Some(_) => self.base_version(),
             None => self.identity.version_id.clone(),
         };
-        if let (Some(min), Some(v)) = (&entry.min_version, &version) {
-            if v.starts_with(|c: char| c.is_ascii_digit()) && version_lt(v, min) {
-                return Err(Some(format!(
-                    "its own Docker package ({}) only exists from release {min} on",
-                    entry.packages.join(", ")
-                )));
-            }
+        if let (Some(min), Some(v)) = (&entry.min_version, &version)
+            && v.starts_with(|c: char| c.is_ascii_digit())
+            && version_lt(v, min)
+        {
+            return Err(Some(format!(
+                "its own Docker package ({}) only exists from release {min} on",
+                entry.packages.join(", ")
+            )));
         }
-        let arch = self.arch().map(|a| a.name().to_string()).unwrap_or_default();
+        let arch = self
+            .arch()
+            .map(|a| a.name().to_string())
+            .unwrap_or_default();
         let fill = |s: &String| {
-            s.replace("{version}", self.identity.version_id.as_deref().unwrap_or(""))
-                .replace("{arch}", &arch)
+            s.replace(
+                "{version}",
+                self.identity.version_id.as_deref().unwrap_or(""),
+            )
+            .replace("{arch}", &arch)
         };
         let manager = entry.manager_for(self.identity.version_id.as_deref());
         let choice = DistroChoice {
@@ -588,8 +609,12 @@ impl<'a> Linux<'a> {
 
 fn matches(d: &Derivative, id: &Identity) -> bool {
     d.ids.contains(&id.id)
-        && d.when_field.as_deref().is_none_or(|f| id.field(f).is_some())
-        && d.unless_field.as_deref().is_none_or(|f| id.field(f).is_none())
+        && d.when_field
+            .as_deref()
+            .is_none_or(|f| id.field(f).is_some())
+        && d.unless_field
+            .as_deref()
+            .is_none_or(|f| id.field(f).is_none())
         && d.pretty_name_prefix
             .as_deref()
             .is_none_or(|p| id.field("PRETTY_NAME").is_some_and(|n| n.starts_with(p)))
@@ -601,10 +626,10 @@ fn derivative_key(d: &Derivative, id: &Identity) -> Option<(String, String)> {
         let field = d.codename_field.as_deref().unwrap_or_default();
         return Some((v.to_ascii_lowercase(), format!("{field}={v}")));
     }
-    if let Some(c) = id.codename.as_deref() {
-        if let Some(base) = d.codename_map.get(c) {
-            return Some((base.clone(), format!("its codename {c}")));
-        }
+    if let Some(c) = id.codename.as_deref()
+        && let Some(base) = d.codename_map.get(c)
+    {
+        return Some((base.clone(), format!("its codename {c}")));
     }
     if let Some(v) = id.version_id.as_deref() {
         let by_version = d
@@ -630,7 +655,11 @@ fn derivative_key(d: &Derivative, id: &Identity) -> Option<(String, String)> {
 fn version_lt(a: &str, b: &str) -> bool {
     let parts = |s: &str| -> Vec<u64> {
         s.split('.')
-            .map(|p| p.chars().take_while(|c| c.is_ascii_digit()).collect::<String>())
+            .map(|p| {
+                p.chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+            })
             .map(|p| p.parse().unwrap_or(0))
             .collect()
     };

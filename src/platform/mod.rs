@@ -11,8 +11,8 @@ use std::str::FromStr;
 use serde::Serialize;
 
 pub use catalog::{
-    Artifact, Catalog, CatalogError, Derivative, DistroPackage, Release, ReleaseStatus, RepoFormat,
-    Target, major,
+    AptKeyStyle, Artifact, Catalog, CatalogError, Derivative, DistroPackage, Release,
+    ReleaseStatus, RepoFormat, Target, major,
 };
 pub use identity::{AssumeDistro, Identity};
 
@@ -82,7 +82,10 @@ impl FromStr for Strategy {
             .find(|st| st.name() == s && *st != Strategy::Unsupported)
             .ok_or_else(|| {
                 let names: Vec<&str> = Strategy::ALL[..8].iter().map(|s| s.name()).collect();
-                format!("unknown strategy `{s}`; expected one of: {}", names.join(", "))
+                format!(
+                    "unknown strategy `{s}`; expected one of: {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -127,6 +130,7 @@ pub struct RepoChoice {
     /// The architecture as the package manager names it.
     pub arch: Option<String>,
     pub version_series: Option<String>,
+    pub apt_key: AptKeyStyle,
 }
 
 impl RepoChoice {
@@ -243,8 +247,10 @@ impl Decision {
         }
         let alt = self.alternatives.remove(pos);
         let previous = std::mem::replace(&mut self.strategy, wanted);
-        self.reasons
-            .push(format!("--strategy {wanted} chosen over {previous}: {}", alt.summary));
+        self.reasons.push(format!(
+            "--strategy {wanted} chosen over {previous}: {}",
+            alt.summary
+        ));
         if previous != Strategy::Unsupported {
             self.alternative(previous, "dockup's own choice for this machine");
         }
@@ -310,7 +316,10 @@ pub fn decide(
         Facts::Macos { macos } => {
             let os = format!(
                 "macOS {}",
-                macos.product_version.as_deref().unwrap_or("(unknown version)")
+                macos
+                    .product_version
+                    .as_deref()
+                    .unwrap_or("(unknown version)")
             );
             let mut d = Decision::new(Strategy::Unsupported, Family::Macos, os);
             d.reasons.push(

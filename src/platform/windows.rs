@@ -126,7 +126,11 @@ pub(super) fn decide(w: &WindowsFacts, catalog: &Catalog) -> Result<Decision, De
                 format!(
                     "Docker Desktop's hyper-v backend needs Windows Pro, Enterprise or Education; \
                      this edition is {}: use desktop-wsl2",
-                    if edition.is_empty() { "unknown" } else { &edition }
+                    if edition.is_empty() {
+                        "unknown"
+                    } else {
+                        &edition
+                    }
                 ),
             );
         } else {

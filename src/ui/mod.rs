@@ -58,12 +58,7 @@ impl Style {
 fn kernel(facts: &Facts) -> Option<String> {
     match facts {
         Facts::Linux { linux } => linux.kernel.clone(),
-        Facts::Windows { windows } => windows
-            .current_build
-            .ok()
-            .map(|b| format!("10.0.{b}"))
-            .filter(|_| windows.current_build.ok().is_some_and(|b| *b >= 10240))
-            .or_else(|| windows.current_build.ok().map(|b| format!("build {b}"))),
+        Facts::Windows { windows } => windows.nt_version(),
         Facts::Macos { .. } => None,
     }
 }
@@ -97,7 +92,10 @@ pub fn detect_json(facts: &Facts, decision: &Decision) -> Value {
 pub fn detect_text(facts: &Facts, decision: &Decision, style: &Style) -> String {
     let mut out = String::new();
     let row = |out: &mut String, label: &str, value: &str| {
-        out.push_str(&format!("{:<12} {value}\n", style.bold(&format!("{label}:"))));
+        out.push_str(&format!(
+            "{:<12} {value}\n",
+            style.bold(&format!("{label}:"))
+        ));
     };
     row(&mut out, "System", &decision.os);
     if let Some(d) = &decision.derivative {
@@ -165,7 +163,7 @@ pub fn plan_json(decision: &Decision, plan: &Plan) -> Value {
             let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut v {
                 map.insert("title".into(), json!(step.title()));
-                map.insert("commands".into(), json!(step.lines()));
+                map.insert("commands".into(), json!(step.lines(plan.shell)));
             }
             v
         })
@@ -186,12 +184,7 @@ pub fn plan_text(decision: &Decision, plan: &Plan, style: &Style) -> String {
         Some(repo) => format!("{} ({repo})", decision.strategy),
         None => decision.strategy.to_string(),
     };
-    let mut out = format!(
-        "{} {} on {}\n",
-        style.bold("Plan:"),
-        strategy,
-        decision.os
-    );
+    let mut out = format!("{} {} on {}\n", style.bold("Plan:"), strategy, decision.os);
     for warning in &decision.warnings {
         out.push_str(&format!("{} {warning}\n", style.warn("warning:")));
     }

@@ -1,0 +1,262 @@
+//! The binary as users and scripts meet it: exit codes, errors, JSON shapes, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
+
+fn dockup(args: &[&str]) -> Output {
+    Command::new(DOCKUP)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The machine this runs on is Debian bookworm (the project's machine and CI's).
+#[test]
+fn detect_on_this_machine() {
+    let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    if !os_release.contains("VERSION_CODENAME=bookworm") || !os_release.contains("ID=debian") {
+        eprintln!("not a Debian bookworm machine; skipped");
+        return;
+    }
+    let out = dockup(&["detect", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = stdout_json(&out);
+    assert_eq!(json["family"], "debian");
+    assert_eq!(json["strategy"], "repo");
+    assert_eq!(json["repo"], "debian/bookworm");
+}
+
+#[test]
+fn detect_output_round_trips_through_a_facts_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for machine in [
+        "linux/mint-21",
+        "linux/centos-7",
+        "linux/alpine-3.19",
+        "linux/debian-7",
+    ] {
+        let first = stdout_json(&dockup(&["detect", "--json", "--root", &fixture(machine)]));
+        let file = dir.path().join("facts.json");
+        // Both the whole detect document and its `facts` object are accepted.
+        for doc in [&first, &first["facts"]] {
+            std::fs::write(&file, serde_json::to_string(doc).unwrap()).unwrap();
+            let again = stdout_json(&dockup(&[
+                "detect",
+                "--json",
+                "--facts",
+                file.to_str().unwrap(),
+            ]));
+            assert_eq!(first, again, "{machine}");
+        }
+    }
+}
+
+#[test]
+fn plan_json_lists_typed_steps_with_their_commands() {
+    let out = dockup(&["plan", "--json", "--root", &fixture("linux/ubuntu-22.04")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = stdout_json(&out);
+    assert_eq!(json["strategy"], "repo");
+    assert_eq!(json["repo"], "ubuntu/jammy");
+    let steps = json["steps"].as_array().unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "remove_packages",
+            "add_signing_key",
+            "write_file",
+            "refresh_index",
+            "install_packages",
+            "enable_service",
+            "verify"
+        ]
+    );
+    let key = &steps[1];
+    assert_eq!(
+        key["fingerprint"],
+        "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+    );
+    let source = steps[2]["contents"].as_str().unwrap();
+    assert_eq!(
+        source,
+        "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu jammy stable\n"
+    );
+    for step in steps {
+        assert!(!step["commands"].as_array().unwrap().is_empty(), "{step}");
+    }
+}
+
+#[test]
+fn install_dry_run_prints_the_same_plan() {
+    let root = fixture("linux/rocky-9");
+    let plan = dockup(&["plan", "--root", &root, "--channel", "test"]);
+    let dry = dockup(&["install", "--dry-run", "--root", &root, "--channel", "test"]);
+    assert!(plan.status.success() && dry.status.success());
+    assert_eq!(plan.stdout, dry.stdout);
+}
+
+#[test]
+fn install_without_dry_run_changes_nothing_and_says_so() {
+    let out = dockup(&["install", "--root", &fixture("linux/debian-12")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unsupported_machines_exit_3_with_the_reason() {
+    let out = dockup(&["plan", "--root", &fixture("linux/nixos")]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("virtualisation.docker.enable"),
+        "{}",
+        stderr(&out)
+    );
+    // detect itself succeeds: unsupported is an answer, not an error.
+    let out = dockup(&["detect", "--json", "--root", &fixture("linux/nixos")]);
+    assert!(out.status.success());
+    assert_eq!(stdout_json(&out)["strategy"], "unsupported");
+}
+
+#[test]
+fn forcing_an_impossible_strategy_names_the_possible_ones() {
+    let out = dockup(&[
+        "plan",
+        "--root",
+        &fixture("linux/alpine-3.19"),
+        "--strategy",
+        "repo",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains("the repo strategy is not possible"), "{err}");
+    assert!(err.contains("--strategy distro"), "{err}");
+}
+
+#[test]
+fn bad_facts_files_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("facts.json");
+    // Pro is not Server, so the decision goes on and needs the architecture next.
+    std::fs::write(
+        &file,
+        "{\"os\": \"windows\", \"windows\": {\"edition_id\": \"Professional\"}}",
+    )
+    .unwrap();
+    let out = dockup(&["detect", "--facts", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("have no `arch`"), "{}", stderr(&out));
+    // With nothing to tell Server from client, the first field needed is named.
+    std::fs::write(&file, "{\"os\": \"windows\", \"windows\": {}}").unwrap();
+    let out = dockup(&["detect", "--facts", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("`installation_type`"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(&file, "not json").unwrap();
+    let out = dockup(&["detect", "--facts", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("is not valid facts JSON"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = dockup(&["detect", "--facts", "/nonexistent/facts.json"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        stderr(&out).contains("cannot read the facts file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_root_is_an_error_not_a_guess() {
+    let out = dockup(&["detect", "--root", "/nonexistent/root"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn root_and_facts_conflict() {
+    let out = dockup(&["detect", "--root", "/", "--facts", "x.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_option_values_are_usage_errors() {
+    for args in [
+        ["--channel", "nightly"],
+        ["--version", "latest"],
+        ["--mirror", "ftp://x"],
+        ["--key-fingerprint", "0EBFCD88"],
+        ["--strategy", "magic"],
+    ] {
+        let out = dockup(&[
+            "plan",
+            "--root",
+            &fixture("linux/debian-12"),
+            args[0],
+            args[1],
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// A huge os-release is refused with a warning, not read into memory or trusted.
+#[test]
+fn huge_and_binary_files_give_an_answer_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let root: PathBuf = dir.path().into();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    let huge = "ID=debian\n".repeat(1_000_000);
+    std::fs::write(root.join("etc/os-release"), huge).unwrap();
+    std::fs::write(
+        root.join("proc/sys/kernel/osrelease"),
+        [0xff, 0, 0xfe, b'\n'],
+    )
+    .unwrap();
+    std::fs::write(root.join("proc/sys/kernel/arch"), vec![0u8; 100]).unwrap();
+    let out = dockup(&["detect", "--json", "--root", root.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = stdout_json(&out);
+    assert_eq!(json["strategy"], "unsupported");
+    let warnings = json["warnings"].to_string();
+    assert!(warnings.contains("larger than"), "{warnings}");
+}

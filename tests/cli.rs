@@ -91,6 +91,7 @@ fn plan_json_lists_typed_steps_with_their_commands() {
         kinds,
         [
             "remove_packages",
+            "install_packages",
             "add_signing_key",
             "write_file",
             "refresh_index",
@@ -99,12 +100,14 @@ fn plan_json_lists_typed_steps_with_their_commands() {
             "verify"
         ]
     );
-    let key = &steps[1];
+    // Without a dpkg database under the root, prerequisites are installed only if missing.
+    assert_eq!(steps[1]["only_missing"], true);
+    let key = &steps[2];
     assert_eq!(
         key["fingerprint"],
         "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
     );
-    let source = steps[2]["contents"].as_str().unwrap();
+    let source = steps[3]["contents"].as_str().unwrap();
     assert_eq!(
         source,
         "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu jammy stable\n"
@@ -259,4 +262,62 @@ fn huge_and_binary_files_give_an_answer_not_a_panic() {
     assert_eq!(json["strategy"], "unsupported");
     let warnings = json["warnings"].to_string();
     assert!(warnings.contains("larger than"), "{warnings}");
+}
+
+/// With the package database readable, the plan names exactly what it removes and installs.
+#[test]
+fn a_readable_dpkg_database_makes_conflicts_and_prerequisites_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for rel in [
+        "etc/os-release",
+        "proc/sys/kernel/osrelease",
+        "proc/sys/kernel/arch",
+    ] {
+        let to = root.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(Path::new(&fixture("linux/debian-12")).join(rel), to).unwrap();
+    }
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    let status = |pkgs: &[&str]| {
+        pkgs.iter()
+            .map(|p| format!("Package: {p}\nStatus: install ok installed\nVersion: 1.0\n"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        status(&["docker.io", "runc", "bash"]),
+    )
+    .unwrap();
+    let plan = |root: &Path| {
+        let out = dockup(&["plan", "--json", "--root", root.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout_json(&out)["steps"].as_array().unwrap().clone()
+    };
+    let steps = plan(root);
+    assert_eq!(steps[0]["kind"], "remove_packages");
+    assert_eq!(
+        steps[0]["packages"],
+        serde_json::json!(["docker.io", "runc"])
+    );
+    assert_eq!(steps[0]["only_installed"], false);
+    assert_eq!(steps[1]["kind"], "refresh_index");
+    assert_eq!(steps[2]["kind"], "install_packages");
+    assert_eq!(
+        steps[2]["packages"],
+        serde_json::json!([{"name": "ca-certificates"}])
+    );
+    assert_eq!(steps[2]["only_missing"], false);
+
+    std::fs::write(
+        root.join("var/lib/dpkg/status"),
+        status(&["ca-certificates"]),
+    )
+    .unwrap();
+    let steps = plan(root);
+    assert_eq!(
+        steps[0]["kind"], "add_signing_key",
+        "nothing to remove or add first"
+    );
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-200}
 cargo build --release --quiet
-bin=target/release/dockup
+bin="${CARGO_TARGET_DIR:-target}/release/dockup"
 
 isolate=()
 if command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then

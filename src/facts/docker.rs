@@ -38,6 +38,9 @@ const RELEVANT: &[&str] = &[
     "docker-cli",
 ];
 
+/// Packages a plan may need first: apt's https transport and CA bundle.
+const SUPPORT: &[&str] = &["ca-certificates", "apt-transport-https"];
+
 /// The package database is the one file here that is legitimately large.
 const DPKG_STATUS_LIMIT: u64 = 256 << 20;
 
@@ -73,14 +76,25 @@ impl DockerInstall {
     }
 }
 
-pub(super) fn gather(root: &HostRoot, problems: &mut Vec<String>) -> DockerInstall {
+/// Docker's packages and binaries, plus which of the `SUPPORT` packages are installed.
+pub(super) fn gather(root: &HostRoot, problems: &mut Vec<String>) -> (DockerInstall, Vec<String>) {
+    let mut support = Vec::new();
     let mut install = DockerInstall {
         binaries: binaries(root),
         ..DockerInstall::default()
     };
     match root.read_text("var/lib/dpkg/status", DPKG_STATUS_LIMIT) {
         Ok(Some(text)) => {
-            install.packages = parse_dpkg_status(&text);
+            let all = parse_dpkg_status(&text);
+            support = all
+                .iter()
+                .filter(|p| SUPPORT.contains(&p.name.as_str()))
+                .map(|p| p.name.clone())
+                .collect();
+            install.packages = all
+                .into_iter()
+                .filter(|p| RELEVANT.contains(&p.name.as_str()))
+                .collect();
             install.package_db = Some("dpkg".into());
         }
         Ok(None) => {}
@@ -100,7 +114,7 @@ pub(super) fn gather(root: &HostRoot, problems: &mut Vec<String>) -> DockerInsta
             install.package_db = Some("rpm".into());
         }
     }
-    install
+    (install, support)
 }
 
 fn binaries(root: &HostRoot) -> Vec<String> {
@@ -142,7 +156,8 @@ fn binaries(root: &HostRoot) -> Vec<String> {
     found
 }
 
-/// Installed packages from dpkg's status file (RFC 822-style paragraphs).
+/// Installed packages from dpkg's status file (RFC 822-style paragraphs) that are Docker or that
+/// a plan may need.
 pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
     let mut out = Vec::new();
     for para in text.split("\n\n") {
@@ -157,7 +172,7 @@ pub fn parse_dpkg_status(text: &str) -> Vec<InstalledPackage> {
             }
         }
         if let (Some(n), Some(v), true) = (name, version, installed)
-            && RELEVANT.contains(&n)
+            && (RELEVANT.contains(&n) || SUPPORT.contains(&n))
         {
             out.push(InstalledPackage {
                 name: n.into(),
@@ -228,7 +243,7 @@ mod tests {
                     Package: bash\nStatus: install ok installed\nVersion: 5.2\n\n\
                     Package: runc\nStatus: deinstall ok config-files\nVersion: 1.1\n";
         let pkgs = parse_dpkg_status(text);
-        assert_eq!(pkgs.len(), 1);
+        assert_eq!(pkgs.len(), 1, "{pkgs:?}");
         assert_eq!(pkgs[0].name, "docker.io");
         assert_eq!(pkgs[0].version, "20.10.24+dfsg1-1+b3");
     }

@@ -37,6 +37,10 @@ pub struct LinuxFacts {
     pub init: InitFacts,
     #[serde(default)]
     pub docker: DockerInstall,
+    /// Installed packages a plan may need first (`ca-certificates`, `apt-transport-https`);
+    /// meaningful only when `docker.package_db` says a database was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub support_packages: Vec<String>,
     #[serde(default)]
     pub virtualization: Virtualization,
     /// Alpine's `/etc/apk/repositories`, so a plan can enable `community` where Docker lives.
@@ -107,7 +111,7 @@ pub(super) fn gather(root: &HostRoot) -> LinuxFacts {
     }
     facts.userland_arch = userland_arch(root);
     facts.init = init::gather(root);
-    facts.docker = docker::gather(root, &mut problems);
+    (facts.docker, facts.support_packages) = docker::gather(root, &mut problems);
     facts.virtualization = virt::gather(root, facts.kernel.as_deref());
     facts.problems = problems;
     facts

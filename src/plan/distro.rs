@@ -39,6 +39,7 @@ pub(super) fn plan(
             .iter()
             .map(|p| PackageSpec::new(p))
             .collect(),
+        only_missing: false,
     });
     finish_linux(&mut plan, decision, opts);
     Ok(plan)

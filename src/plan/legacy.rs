@@ -50,6 +50,7 @@ pub(super) fn plan(
             "{}-{}",
             legacy.package, legacy.version
         ))],
+        only_missing: false,
     });
     finish_linux(&mut plan, decision, opts);
     plan.notes.push(

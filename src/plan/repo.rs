@@ -54,6 +54,9 @@ pub(super) fn plan(
         RepoFormat::Rpm => conflicts_step(linux, repo.manager, &catalog.conflicts.rpm, "rpm"),
     };
     plan.steps.extend(conflicts);
+    if repo.format == RepoFormat::Apt && tree.starts_with("https://") {
+        plan.steps.extend(https_prerequisites(linux, repo));
+    }
     let (key_path, signed_by) = match (repo.format, repo.apt_key) {
         (RepoFormat::Rpm, _) | (_, AptKeyStyle::Asc) => (pin.path.clone(), true),
         (_, AptKeyStyle::Gpg) => ("/etc/apt/keyrings/docker.gpg".to_string(), true),
@@ -126,6 +129,7 @@ pub(super) fn plan(
     plan.push(Step::InstallPackages {
         manager: repo.manager,
         packages,
+        only_missing: false,
     });
     finish_linux(&mut plan, decision, opts);
     Ok(plan)
@@ -151,4 +155,38 @@ fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -
         ));
     }
     out.trim_end().to_string() + "\n"
+}
+
+/// apt verifies https with the system CA bundle (ca-certificates), and apt before 1.5 needs the
+/// apt-transport-https method too. Minimal images often lack both.
+fn https_prerequisites(linux: &LinuxFacts, repo: &RepoChoice) -> Vec<Step> {
+    let mut needed = vec!["ca-certificates"];
+    if repo.https_transport {
+        needed.push("apt-transport-https");
+    }
+    let known = linux.docker.package_db.as_deref() == Some("dpkg");
+    let missing: Vec<PackageSpec> = needed
+        .into_iter()
+        .filter(|p| !known || !linux.support_packages.iter().any(|s| s == p))
+        .map(PackageSpec::new)
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let install = Step::InstallPackages {
+        manager: PackageManager::Apt,
+        packages: missing,
+        only_missing: !known,
+    };
+    if !known {
+        // The executor checks dpkg first and refreshes the index only if something is missing.
+        return vec![install];
+    }
+    vec![
+        Step::RefreshIndex {
+            manager: PackageManager::Apt,
+            only_source: None,
+        },
+        install,
+    ]
 }

@@ -52,6 +52,8 @@ pub enum Step {
     InstallPackages {
         manager: PackageManager,
         packages: Vec<PackageSpec>,
+        /// Install only those not installed yet (prerequisites the facts could not check).
+        only_missing: bool,
     },
     Run {
         argv: Vec<String>,
@@ -211,6 +213,9 @@ impl Step {
             Step::ResolveVersion { requested, .. } => {
                 format!("Find the newest {requested} packages in the repository")
             }
+            Step::InstallPackages {
+                only_missing: true, ..
+            } => "Install what the package manager needs for an https repository".into(),
             Step::InstallPackages { .. } => "Install Docker".into(),
             Step::Run { why, .. } => why.clone(),
             Step::EnableService { init, .. } => {
@@ -321,7 +326,11 @@ impl Step {
                     "{query}   # newest version whose components start with {requested}: 24.0 never matches 24.04"
                 )]
             }
-            Step::InstallPackages { manager, packages } => {
+            Step::InstallPackages {
+                manager,
+                packages,
+                only_missing,
+            } => {
                 let names: Vec<String> = packages
                     .iter()
                     .map(|p| match &p.pin {
@@ -335,7 +344,18 @@ impl Step {
                     .iter()
                     .map(|(k, v)| format!("{k}={v} "))
                     .collect();
-                vec![format!("{env}{}", shell_line(&manager.install_argv(&names)))]
+                let line = format!("{env}{}", shell_line(&manager.install_argv(&names)));
+                if *only_missing {
+                    let mut v: Vec<String> = manager
+                        .refresh_argv()
+                        .map(|argv| format!("{}   # only if one of them is missing", shell_line(&argv)))
+                        .into_iter()
+                        .collect();
+                    v.push(format!("{line}   # only those not installed yet"));
+                    v
+                } else {
+                    vec![line]
+                }
             }
             Step::Run { argv, .. } => vec![shell.line(argv)],
             Step::EnableService {

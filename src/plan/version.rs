@@ -6,6 +6,13 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+/// ```
+/// use dockup::plan::VersionReq;
+///
+/// let req: VersionReq = "24.0".parse().unwrap();
+/// assert!(req.matches("5:24.0.7-1~ubuntu.22.04~jammy"));
+/// assert!(!req.matches("5:24.04.0-1~ubuntu.24.04~noble"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct VersionReq(String);

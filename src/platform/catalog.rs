@@ -134,6 +134,8 @@ pub struct Release {
     pub init: Option<InitSystem>,
     #[serde(default)]
     pub apt_key: AptKeyStyle,
+    #[serde(default)]
+    pub https_transport: bool,
 }
 
 /// How apt is told about the signing key; old apt versions cannot read the modern form.

@@ -498,6 +498,7 @@ impl<'a> Linux<'a> {
             }),
             version_series: release.version_series.clone(),
             apt_key: release.apt_key,
+            https_transport: release.https_transport,
         };
         let arch_note = choice
             .arch

@@ -131,6 +131,8 @@ pub struct RepoChoice {
     pub arch: Option<String>,
     pub version_series: Option<String>,
     pub apt_key: AptKeyStyle,
+    /// apt needs the apt-transport-https package for an https repository.
+    pub https_transport: bool,
 }
 
 impl RepoChoice {

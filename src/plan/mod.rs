@@ -265,6 +265,44 @@ fn finish_linux(plan: &mut Plan, decision: &Decision, opts: &PlanOptions) {
     });
 }
 
+/// The docker-machine half shared by `toolbox` and `vm`: download the pinned boot2docker ISO,
+/// create the VM from it, point the CLI at it, check it answers.
+fn machine_steps(
+    plan: &mut Plan,
+    catalog: &Catalog,
+    iso_path: String,
+    iso_url: String,
+    profile: Option<String>,
+) -> Result<(), PlanError> {
+    let toolbox = &catalog.windows.toolbox;
+    plan.push(Step::Download {
+        artifact: artifact(catalog, "boot2docker-iso")?.clone(),
+        dest: iso_path,
+    });
+    plan.push(Step::CreateMachine {
+        name: toolbox.machine_name.clone(),
+        args: vec![
+            "--virtualbox-boot2docker-url".into(),
+            iso_url,
+            "--virtualbox-hostonly-cidr".into(),
+            toolbox.hostonly_cidr.clone(),
+        ],
+    });
+    plan.push(Step::PersistMachineEnv {
+        machine: toolbox.machine_name.clone(),
+        profile,
+    });
+    plan.push(Step::Verify {
+        argv: vec!["docker".into(), "version".into()],
+    });
+    plan.notes.push(
+        "if docker-machine says VT-X/AMD-v is not enabled although it is, add \
+         --virtualbox-no-vtx-check to the create command"
+            .into(),
+    );
+    Ok(())
+}
+
 /// The machine's architecture as the package manager names it, or the error naming it.
 fn required_arch(repo_arch: Option<&String>) -> Result<String, PlanError> {
     repo_arch.cloned().ok_or(PlanError::MissingFact {

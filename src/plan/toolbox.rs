@@ -2,7 +2,7 @@
 //! (VirtualBox, docker-machine, a boot2docker VM, the Docker CLI), with pinned downloads.
 
 use super::desktop::DOWNLOADS;
-use super::{Plan, PlanError, Step, artifact};
+use super::{Plan, PlanError, Step, artifact, machine_steps};
 use crate::facts::WindowsFacts;
 use crate::platform::{Artifact, Catalog};
 
@@ -54,35 +54,11 @@ pub(super) fn plan(w: &WindowsFacts, catalog: &Catalog) -> Result<Plan, PlanErro
     });
     // docker-machine looks for the ISO in its cache before asking GitHub for the newest one.
     let iso_path = format!(r"%USERPROFILE%\.docker\machine\cache\{}", iso.file);
-    plan.push(Step::Download {
-        artifact: iso.clone(),
-        dest: iso_path.clone(),
-    });
-    plan.push(Step::CreateMachine {
-        name: toolbox.machine_name.clone(),
-        args: vec![
-            "--virtualbox-boot2docker-url".into(),
-            iso_path,
-            "--virtualbox-hostonly-cidr".into(),
-            toolbox.hostonly_cidr.clone(),
-        ],
-    });
-    plan.push(Step::PersistMachineEnv {
-        machine: toolbox.machine_name.clone(),
-        profile: None,
-    });
-    plan.push(Step::Verify {
-        argv: vec!["docker".into(), "version".into()],
-    });
+    machine_steps(&mut plan, catalog, iso_path.clone(), iso_path, None)?;
     plan.notes.push(format!(
         "open a new terminal for the environment to apply; `docker-machine start {}` after a reboot",
         toolbox.machine_name
     ));
-    plan.notes.push(
-        "if docker-machine says VT-X/AMD-v is not enabled although it is, add \
-         --virtualbox-no-vtx-check to the create command"
-            .into(),
-    );
     Ok(plan)
 }
 

@@ -1,6 +1,6 @@
 //! Linux kernels older than 3.10: a current Docker in a VirtualBox VM managed by docker-machine.
 
-use super::{Plan, PlanError, Step, artifact};
+use super::{Plan, PlanError, Step, artifact, machine_steps};
 use crate::platform::{Catalog, Decision};
 
 const DOWNLOADS: &str = "/var/cache/dockup";
@@ -38,34 +38,11 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
         dest: "/usr/local/bin".into(),
     });
     let iso_path = format!("{DOWNLOADS}/{}", iso.file);
-    plan.push(Step::Download {
-        artifact: iso.clone(),
-        dest: iso_path.clone(),
-    });
-    plan.push(Step::CreateMachine {
-        name: toolbox.machine_name.clone(),
-        args: vec![
-            "--virtualbox-boot2docker-url".into(),
-            format!("file://{iso_path}"),
-            "--virtualbox-hostonly-cidr".into(),
-            toolbox.hostonly_cidr.clone(),
-        ],
-    });
-    plan.push(Step::PersistMachineEnv {
-        machine: toolbox.machine_name.clone(),
-        profile: Some("~/.profile".into()),
-    });
-    plan.push(Step::Verify {
-        argv: vec!["docker".into(), "version".into()],
-    });
+    let iso_url = format!("file://{iso_path}");
+    machine_steps(&mut plan, catalog, iso_path, iso_url, Some("~/.profile".into()))?;
     plan.notes.push(format!(
         "docker runs inside the `{}` VM; `docker-machine ssh {}` opens a shell there",
         toolbox.machine_name, toolbox.machine_name
     ));
-    plan.notes.push(
-        "if docker-machine says VT-X/AMD-v is not enabled although it is, add \
-         --virtualbox-no-vtx-check to the create command"
-            .into(),
-    );
     Ok(plan)
 }

@@ -127,11 +127,11 @@ fn install_dry_run_prints_the_same_plan() {
 }
 
 #[test]
-fn install_without_dry_run_changes_nothing_and_says_so() {
+fn install_refuses_to_act_on_a_described_machine() {
     let out = dockup(&["install", "--root", &fixture("linux/debian-12")]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("nothing was changed"),
+        stderr(&out).contains("only describe other machines"),
         "{}",
         stderr(&out)
     );

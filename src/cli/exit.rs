@@ -13,6 +13,8 @@ pub enum ExitCode {
     Unsupported = 3,
     /// The facts given (--root, --facts) could not be read or lack what the decision needs.
     BadInput = 4,
+    /// The user declined a confirmation.
+    Declined = 5,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use exit::ExitCode;
 
+use crate::exec::{ExecError, Executor, RunLog, RunSummary, SystemRunner, lock};
 use crate::facts::{Facts, HostRoot};
 use crate::plan::{self, Channel, Fingerprint, MirrorUrl, PlanOptions, VersionReq};
 use crate::platform::{self, AssumeDistro, Catalog, DecideOptions, Decision, Strategy};
@@ -96,6 +97,16 @@ struct InstallArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Answer yes to confirmations (removing conflicting packages).
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Log every command and its output here.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/log/dockup/dockup.log"
+    )]
+    log: PathBuf,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
@@ -148,6 +159,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                     add_user: None,
                 },
                 dry_run: false,
+                yes: false,
+                log: PathBuf::from("/var/log/dockup/dockup.log"),
             },
         ),
     }
@@ -196,7 +209,11 @@ fn detect(machine: &MachineArgs, strategy: Option<Strategy>) -> Result<ExitCode,
     Ok(ExitCode::Success)
 }
 
-fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
+/// The decision and its plan, or the failure to report.
+fn make_plan(
+    machine: &MachineArgs,
+    args: &PlanArgs,
+) -> Result<(Facts, Decision, plan::Plan), Failure> {
     let (facts, catalog, decision) = decide(machine, args.strategy)?;
     let opts = PlanOptions {
         channel: args.channel,
@@ -218,22 +235,109 @@ fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
         });
         Failure::new(code, &e, help)
     })?;
+    Ok((facts, decision, plan))
+}
+
+fn print_plan(machine: &MachineArgs, decision: &Decision, plan: &plan::Plan) {
     if machine.json {
-        ui::print_json(&ui::plan_json(&decision, &plan));
+        ui::print_json(&ui::plan_json(decision, plan));
     } else {
-        ui::print(&ui::plan_text(&decision, &plan, &ui::Style::stdout()));
+        ui::print(&ui::plan_text(decision, plan, &ui::Style::stdout()));
     }
+}
+
+fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
+    let (_, decision, plan) = make_plan(machine, args)?;
+    print_plan(machine, &decision, &plan);
     Ok(ExitCode::Success)
 }
 
 fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
-    plan(machine, &args.plan)?;
     if args.dry_run {
-        return Ok(ExitCode::Success);
+        return plan(machine, &args.plan);
     }
-    Err(Failure::new(
-        ExitCode::Failed,
-        "this build of dockup can only show plans: running them is not implemented yet",
-        Some("nothing was changed; the steps above are what an install would run".into()),
-    ))
+    if machine.root.is_some() || machine.facts.is_some() {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            "install changes the machine dockup runs on; --root and --facts only describe other machines",
+            Some("use `dockup plan --root DIR` (or --facts FILE) to see what would run there, or run dockup inside that machine or chroot".into()),
+        ));
+    }
+    // Hold the lock before reading the facts, so the plan describes the machine as it is.
+    let _lock = lock::acquire(&lock::default_path()).map_err(|e| {
+        Failure::new(
+            ExitCode::Failed,
+            e,
+            Some("wait for the other run to finish".into()),
+        )
+    })?;
+    let (_, decision, plan) = make_plan(machine, &args.plan)?;
+    let mut view = ui::RunView::new(machine.json);
+    if machine.json {
+        view.json_event(
+            serde_json::json!({"event": "plan", "plan": ui::plan_json(&decision, &plan)}),
+        );
+    } else {
+        print_plan(machine, &decision, &plan);
+        ui::print("\n");
+    }
+    let mut log = RunLog::open(&args.log).unwrap_or_else(|why| {
+        view.note(&format!("not logging: cannot open the log file {why}"));
+        RunLog::none()
+    });
+    log.line(&format!(
+        "dockup {} install: {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        decision.strategy,
+        decision.os
+    ));
+    let runner = SystemRunner;
+    let result = Executor::new(&runner, &mut view, &mut log, args.yes).run(&plan);
+    match result {
+        Ok(summary) => {
+            let message = match summary {
+                RunSummary::NothingToDo => {
+                    "Docker is already installed as planned: nothing to do".to_string()
+                }
+                RunSummary::Changed { steps_run } => {
+                    format!("Docker is installed ({steps_run} steps run)")
+                }
+            };
+            log.line(&message);
+            if machine.json {
+                view.json_event(serde_json::json!({
+                    "event": "result", "ok": true,
+                    "changed": summary != RunSummary::NothingToDo,
+                    "message": message,
+                }));
+            } else {
+                ui::print(&format!("{message}\n"));
+                for note in &plan.notes {
+                    ui::print(&format!("note: {note}\n"));
+                }
+            }
+            Ok(ExitCode::Success)
+        }
+        Err(e) => {
+            log.line(&format!("failed: {e}"));
+            if machine.json {
+                view.json_event(
+                    serde_json::json!({"event": "result", "ok": false, "error": e.to_string()}),
+                );
+            }
+            let code = match e {
+                ExecError::Declined(_) => ExitCode::Declined,
+                _ => ExitCode::Failed,
+            };
+            let mut help = e.help();
+            if let Some(path) = &log.path {
+                let see = format!("the full log is {}", path.display());
+                help = Some(match help {
+                    Some(h) => format!("{h}\n  help: {see}"),
+                    None => see,
+                });
+            }
+            Err(Failure::new(code, e, help))
+        }
+    }
 }

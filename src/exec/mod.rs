@@ -1,6 +1,17 @@
 //! Running things on the machine. Every command dockup runs goes through a `CommandRunner`, so
 //! tests swap in `RecordingRunner` and see exactly the argv that would have run.
 
+mod daemon;
+mod executor;
+pub mod fetch;
+pub mod fsops;
+pub mod keys;
+pub mod lock;
+pub mod packages;
+mod sys;
+
+pub use executor::{Event, ExecError, Executor, Observer, RunLog, RunSummary};
+
 use std::cell::RefCell;
 use std::io;
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use fingerprint::Fingerprint;
 pub use pkg::PackageManager;
-pub use step::{PackageSpec, RcTool, Shell, Step, shell_line};
+pub use step::{PackageSpec, RcTool, Shell, Step, service_commands, shell_line};
 pub use version::VersionReq;
 
 use crate::facts::{Facts, InitSystem, LinuxFacts};

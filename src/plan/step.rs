@@ -362,7 +362,10 @@ impl Step {
                 name,
                 init,
                 rc_tool,
-            } => service_lines(name, *init, *rc_tool),
+            } => service_commands(name, *init, *rc_tool)
+                .iter()
+                .map(|argv| shell_line(argv))
+                .collect(),
             Step::StartDaemon { argv, log } => {
                 vec![format!("{} >>{log} 2>&1 &", shell_line(argv))]
             }
@@ -465,23 +468,35 @@ fn parent_dir(path: &str) -> &str {
         .map_or(".", |(dir, _)| if dir.is_empty() { "/" } else { dir })
 }
 
-fn service_lines(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<String> {
+/// The commands that start `name` now and at every boot under `init`.
+pub fn service_commands(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<Vec<String>> {
+    let argv = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     match (init, rc_tool) {
         (InitSystem::Openrc, _) => vec![
-            format!("rc-update add {name} default"),
-            format!("rc-service {name} start"),
+            argv(&["rc-update", "add", name, "default"]),
+            argv(&["rc-service", name, "start"]),
         ],
-        (InitSystem::Runit, _) => vec![format!("ln -s /etc/sv/{name} /var/service/")],
-        (InitSystem::Upstart, _) => vec![format!("start {name}")],
+        (InitSystem::Runit, _) => vec![argv(&[
+            "ln",
+            "-s",
+            &format!("/etc/sv/{name}"),
+            "/var/service/",
+        ])],
+        (InitSystem::Upstart, _) => vec![argv(&["start", name])],
         (InitSystem::Sysvinit, RcTool::Chkconfig) => vec![
-            format!("chkconfig {name} on"),
-            format!("service {name} start"),
+            argv(&["chkconfig", name, "on"]),
+            argv(&["service", name, "start"]),
         ],
         (InitSystem::Sysvinit, _) => vec![
-            format!("update-rc.d {name} defaults"),
-            format!("service {name} start"),
+            argv(&["update-rc.d", name, "defaults"]),
+            argv(&["service", name, "start"]),
         ],
-        _ => vec![format!("systemctl enable --now {name}.service")],
+        _ => vec![argv(&[
+            "systemctl",
+            "enable",
+            "--now",
+            &format!("{name}.service"),
+        ])],
     }
 }
 

@@ -39,7 +39,13 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
     });
     let iso_path = format!("{DOWNLOADS}/{}", iso.file);
     let iso_url = format!("file://{iso_path}");
-    machine_steps(&mut plan, catalog, iso_path, iso_url, Some("~/.profile".into()))?;
+    machine_steps(
+        &mut plan,
+        catalog,
+        iso_path,
+        iso_url,
+        Some("~/.profile".into()),
+    )?;
     plan.notes.push(format!(
         "docker runs inside the `{}` VM; `docker-machine ssh {}` opens a shell there",
         toolbox.machine_name, toolbox.machine_name

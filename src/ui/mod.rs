@@ -214,3 +214,103 @@ pub fn print_error(message: &str, help: Option<&str>) {
     }
     let _ = io::stderr().write_all(text.as_bytes());
 }
+
+/// Shows a run's progress: a line per step on a terminal or in a log, or one JSON object per
+/// event with `--json` (for provisioning tools).
+pub struct RunView {
+    json: bool,
+    style: Style,
+}
+
+impl RunView {
+    pub fn new(json: bool) -> RunView {
+        RunView {
+            json,
+            style: Style::stdout(),
+        }
+    }
+
+    pub fn json_event(&self, value: Value) {
+        if self.json {
+            print(&format!("{value}\n"));
+        }
+    }
+
+    pub fn note(&self, text: &str) {
+        if self.json {
+            self.json_event(json!({"event": "note", "message": text}));
+        } else {
+            print(&format!("{text}\n"));
+        }
+    }
+}
+
+impl crate::exec::Observer for RunView {
+    fn event(&mut self, event: &crate::exec::Event) {
+        use crate::exec::Event;
+        if self.json {
+            let value = match event {
+                Event::Started {
+                    index,
+                    total,
+                    title,
+                } => {
+                    json!({"event": "step_started", "index": index, "total": total, "title": title})
+                }
+                Event::Skipped {
+                    index,
+                    total,
+                    title,
+                    why,
+                } => json!({
+                    "event": "step_skipped", "index": index, "total": total, "title": title, "why": why
+                }),
+                Event::Done {
+                    index,
+                    total,
+                    title,
+                    detail,
+                } => json!({
+                    "event": "step_done", "index": index, "total": total, "title": title, "detail": detail
+                }),
+                Event::Note(text) => json!({"event": "note", "message": text}),
+            };
+            return self.json_event(value);
+        }
+        let line = match event {
+            Event::Started {
+                index,
+                total,
+                title,
+            } => format!("[{index}/{total}] {title} ...\n"),
+            Event::Skipped {
+                index,
+                total,
+                title,
+                why,
+            } => format!(
+                "[{index}/{total}] {title}: {}\n",
+                self.style.dim(&format!("already done ({why})"))
+            ),
+            Event::Done {
+                detail: Some(d), ..
+            } => format!("      done: {d}\n"),
+            Event::Done { .. } => "      done\n".to_string(),
+            Event::Note(text) => format!("      {text}\n"),
+        };
+        print(&line);
+    }
+
+    fn ask(&mut self, question: &str) -> Option<bool> {
+        if self.json || !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+            return None;
+        }
+        print(&format!("{} {question}? [y/N] ", self.style.bold("?")));
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer).ok()?;
+        Some(matches!(
+            answer.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        ))
+    }
+}

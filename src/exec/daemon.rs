@@ -1,0 +1,66 @@
+//! The Docker daemon: is it answering, and starting it where no init system runs.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::sys;
+
+/// How long a freshly started dockerd may take to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(100);
+
+/// Starts dockerd detached (its own session, output appended to `log`) and waits until it
+/// answers, it exits, or the timeout passes. Waiting is polling the socket, not a fixed sleep.
+pub fn start_detached(argv: &[String], log: &Path) -> Result<(), String> {
+    let (program, args) = argv.split_first().ok_or("empty dockerd command")?;
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let open_log = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("cannot open {}: {e}", log.display()))
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(open_log()?)
+        .stderr(open_log()?);
+    sys::detach(&mut command);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if sys::daemon_answers() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "{program} exited ({status}) before answering; its log says:\n{}",
+                tail(log, 15)
+            ));
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{program} did not answer on {} within {} s; its log says:\n{}",
+                sys::DAEMON_ENDPOINT,
+                READY_TIMEOUT.as_secs(),
+                tail(log, 15)
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The last `n` lines of a log file, for error messages.
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}

@@ -1,0 +1,618 @@
+//! Runs a plan's steps in order. Each step first says whether it is already satisfied (so a
+//! rerun changes nothing and an interrupted run is completed), then runs through the
+//! `CommandRunner`, writes files atomically, and reports what it did as events.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::fetch::{FetchError, Fetcher};
+use super::fsops::{self, WriteOutcome};
+use super::keys::{self, KeyError};
+use super::{CommandOutput, CommandRunner, daemon, packages, sys};
+use crate::facts::InitSystem;
+use crate::plan::{PackageManager, PackageSpec, Plan, Step, service_commands, shell_line};
+
+/// What the executor tells the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Started {
+        index: usize,
+        total: usize,
+        title: String,
+    },
+    Skipped {
+        index: usize,
+        total: usize,
+        title: String,
+        why: String,
+    },
+    Done {
+        index: usize,
+        total: usize,
+        title: String,
+        detail: Option<String>,
+    },
+    Note(String),
+}
+
+/// The UI side of a run: shows events and answers questions.
+pub trait Observer {
+    fn event(&mut self, event: &Event);
+    /// `None` when nobody can answer (no terminal and no -y).
+    fn ask(&mut self, question: &str) -> Option<bool>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("`{command}` failed ({status}):\n{output}")]
+    Command {
+        command: String,
+        status: String,
+        output: String,
+    },
+    #[error("cannot run `{command}`: {why}")]
+    Spawn { command: String, why: String },
+    #[error("cannot write {path}: {why}")]
+    Write { path: String, why: String },
+    #[error("dockup must run as root to: {}", .steps.join("; "))]
+    NotRoot { steps: Vec<String> },
+    #[error("Docker {requested} is not in the repository; it offers: {available}")]
+    VersionNotFound {
+        requested: String,
+        available: String,
+    },
+    #[error("cannot list the versions the repository offers: {0}")]
+    VersionList(String),
+    #[error("{question}: nobody is here to confirm")]
+    NeedsConfirmation { question: String, flag: String },
+    #[error("stopped: you declined to {0}")]
+    Declined(String),
+    #[error("this version of dockup cannot run the `{0}` step yet")]
+    NotImplemented(String),
+    #[error("the Docker daemon did not start: {0}")]
+    Daemon(String),
+}
+
+impl ExecError {
+    pub fn help(&self) -> Option<String> {
+        match self {
+            ExecError::Key(e) => e.help(),
+            ExecError::Fetch(e) => e.help(),
+            ExecError::NotRoot { .. } => Some("rerun with sudo (or as root)".into()),
+            ExecError::NeedsConfirmation { flag, .. } => Some(format!("rerun with {flag}")),
+            ExecError::VersionNotFound { .. } => {
+                Some("pass one of the versions listed, or omit --version for the newest".into())
+            }
+            ExecError::Daemon(_) => {
+                Some("`dockup doctor` explains most reasons a daemon does not start".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The log of every command and its output.
+pub struct RunLog {
+    file: Option<std::fs::File>,
+    pub path: Option<PathBuf>,
+}
+
+impl RunLog {
+    pub fn open(path: &Path) -> Result<RunLog, String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(RunLog {
+            file: Some(file),
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    pub fn none() -> RunLog {
+        RunLog {
+            file: None,
+            path: None,
+        }
+    }
+
+    pub fn line(&mut self, text: &str) {
+        if let Some(f) = &mut self.file {
+            let secs = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let _ = writeln!(f, "[{secs}] {text}");
+        }
+    }
+}
+
+pub struct Executor<'a> {
+    runner: &'a dyn CommandRunner,
+    observer: &'a mut dyn Observer,
+    log: &'a mut RunLog,
+    /// `-y`: accept the confirmations a step asks for.
+    yes: bool,
+    fetcher: Option<Fetcher>,
+    /// The version `ResolveVersion` found, for the pinned packages that follow.
+    resolved: Option<String>,
+    /// Whether this process may change the system.
+    is_root: bool,
+}
+
+/// The outcome of a whole run.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RunSummary {
+    /// Every step was already satisfied.
+    NothingToDo,
+    Changed {
+        steps_run: usize,
+    },
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(
+        runner: &'a dyn CommandRunner,
+        observer: &'a mut dyn Observer,
+        log: &'a mut RunLog,
+        yes: bool,
+    ) -> Self {
+        Executor {
+            runner,
+            observer,
+            log,
+            yes,
+            fetcher: None,
+            resolved: None,
+            is_root: sys::is_admin(),
+        }
+    }
+
+    /// For tests that drive the executor without root.
+    pub fn assume_root(mut self, is_root: bool) -> Self {
+        self.is_root = is_root;
+        self
+    }
+
+    pub fn run(&mut self, plan: &Plan) -> Result<RunSummary, ExecError> {
+        let total = plan.steps.len();
+        // Satisfaction is decided up front: an index refresh is only needed if some install
+        // after it is not done, and the root check only covers steps that will really run.
+        let done: Vec<Option<String>> = (0..total)
+            .map(|i| self.already_done(&plan.steps[i], &plan.steps[i + 1..]))
+            .collect();
+        if done.iter().all(Option::is_some) {
+            self.log
+                .line("every step is already satisfied; nothing to do");
+            return Ok(RunSummary::NothingToDo);
+        }
+        let needs_root: Vec<String> = plan
+            .steps
+            .iter()
+            .zip(&done)
+            .filter(|(s, d)| d.is_none() && !matches!(s, Step::Verify { .. }))
+            .map(|(s, _)| s.title())
+            .collect();
+        if !self.is_root && !needs_root.is_empty() {
+            return Err(ExecError::NotRoot { steps: needs_root });
+        }
+        let mut steps_run = 0;
+        for (i, (step, done)) in plan.steps.iter().zip(done).enumerate() {
+            let title = step.title();
+            // A step satisfied before the run started may have been undone by an earlier one
+            // (a removal), so installs are checked again.
+            let done = match step {
+                Step::InstallPackages { .. } => self.already_done(step, &plan.steps[i + 1..]),
+                _ => done,
+            };
+            if let Some(why) = done {
+                self.log
+                    .line(&format!("step {}: {title}: already done ({why})", i + 1));
+                self.observer.event(&Event::Skipped {
+                    index: i + 1,
+                    total,
+                    title,
+                    why,
+                });
+                continue;
+            }
+            self.log.line(&format!("step {}: {title}", i + 1));
+            self.observer.event(&Event::Started {
+                index: i + 1,
+                total,
+                title: title.clone(),
+            });
+            let detail = self.execute(step)?;
+            steps_run += 1;
+            self.observer.event(&Event::Done {
+                index: i + 1,
+                total,
+                title,
+                detail,
+            });
+        }
+        Ok(RunSummary::Changed { steps_run })
+    }
+
+    /// `Some(why)` when the step has nothing left to do on this machine.
+    fn already_done(&self, step: &Step, later: &[Step]) -> Option<String> {
+        match step {
+            Step::RemovePackages {
+                manager, packages, ..
+            } => self
+                .installed_among(*manager, packages)
+                .is_empty()
+                .then(|| "none of them is installed".into()),
+            Step::InstallPackages {
+                manager, packages, ..
+            } => {
+                let mut have = Vec::new();
+                for p in packages {
+                    let version = packages::installed_version(self.runner, *manager, &p.name)?;
+                    if let Some(pin) = &p.pin
+                        && !pin.matches(&version)
+                    {
+                        return None;
+                    }
+                    have.push(format!("{} {version}", p.name));
+                }
+                Some(format!("installed: {}", have.join(", ")))
+            }
+            Step::RefreshIndex { .. } | Step::ResolveVersion { .. } => {
+                let installs: Vec<&Step> = later
+                    .iter()
+                    .filter(|s| matches!(s, Step::InstallPackages { .. }))
+                    .collect();
+                installs
+                    .iter()
+                    .all(|s| self.already_done(s, &[]).is_some())
+                    .then(|| "the packages are already installed".into())
+            }
+            Step::AddSigningKey {
+                dest,
+                fingerprint,
+                dearmor,
+                ..
+            } => {
+                let bytes = std::fs::read(dest).ok()?;
+                let key = keys::verify(&bytes, fingerprint, dest).ok()?;
+                if *dearmor && key.to_binary().ok()? != bytes {
+                    return None;
+                }
+                Some(format!("{dest} holds the pinned key"))
+            }
+            Step::WriteFile { path, contents, .. } => {
+                fsops::has_contents(Path::new(path), contents.as_bytes())
+                    .then(|| format!("{path} is up to date"))
+            }
+            Step::EnableService { name, init, .. } => self
+                .service_running(name, *init)
+                .then(|| format!("{name} is running")),
+            Step::StartDaemon { .. } => {
+                sys::daemon_answers().then(|| "dockerd is answering".into())
+            }
+            Step::AddUserToGroup {
+                user: Some(user),
+                group,
+                windows: false,
+            } => group_has(user, group).then(|| format!("{user} is in {group}")),
+            _ => None,
+        }
+    }
+
+    fn execute(&mut self, step: &Step) -> Result<Option<String>, ExecError> {
+        match step {
+            Step::Confirm { message, flag } => {
+                self.confirm(message, flag)?;
+                Ok(None)
+            }
+            Step::RemovePackages {
+                manager, packages, ..
+            } => {
+                let installed = self.installed_among(*manager, packages);
+                self.confirm(
+                    &format!(
+                        "remove {} (they conflict with Docker's packages; your images and containers are kept)",
+                        installed.join(", ")
+                    ),
+                    "-y",
+                )?;
+                self.command(&with_env(*manager, manager.remove_argv(&installed)))?;
+                Ok(Some(format!("removed {}", installed.join(", "))))
+            }
+            Step::AddSigningKey {
+                url,
+                fingerprint,
+                dest,
+                rpm_import,
+                dearmor,
+            } => {
+                let fetcher = match self.fetcher.take() {
+                    Some(f) => f,
+                    None => Fetcher::new()?,
+                };
+                let fetched = fetcher.get_small(url, 1 << 20);
+                self.fetcher = Some(fetcher);
+                let bytes = fetched?;
+                let key = keys::verify(&bytes, fingerprint, url)?;
+                let contents = if *dearmor {
+                    key.to_binary().map_err(|why| ExecError::Write {
+                        path: dest.clone(),
+                        why,
+                    })?
+                } else {
+                    bytes
+                };
+                self.write(dest, &contents, 0o644)?;
+                if *rpm_import {
+                    self.command(&["rpm".into(), "--import".into(), dest.clone()])?;
+                }
+                Ok(Some(format!("key {} verified", fingerprint)))
+            }
+            Step::WriteFile {
+                path,
+                contents,
+                mode,
+                ..
+            } => self.write(path, contents.as_bytes(), *mode),
+            Step::RefreshIndex {
+                manager,
+                only_source,
+            } => {
+                let mut argv = match manager.refresh_argv() {
+                    Some(argv) => argv,
+                    None => return Ok(None),
+                };
+                if let (PackageManager::Apt, Some(source)) = (manager, only_source) {
+                    if apt_lists_fresh(Path::new("/var/lib/apt/lists")) {
+                        argv.extend([
+                            format!("-o=Dir::Etc::sourcelist={source}"),
+                            "-o=Dir::Etc::sourceparts=-".into(),
+                            "-o=APT::Get::List-Cleanup=0".into(),
+                        ]);
+                    } else {
+                        self.observer.event(&Event::Note(
+                            "the package lists are missing or older than a day: refreshing all of them".into(),
+                        ));
+                    }
+                }
+                self.command(&argv)?;
+                Ok(None)
+            }
+            Step::ResolveVersion {
+                manager,
+                package,
+                requested,
+            } => {
+                let offered = packages::available_versions(self.runner, *manager, package)
+                    .map_err(ExecError::VersionList)?;
+                let found = packages::resolve(requested, &offered).ok_or_else(|| {
+                    ExecError::VersionNotFound {
+                        requested: requested.to_string(),
+                        available: if offered.is_empty() {
+                            "nothing".into()
+                        } else {
+                            offered.join(", ")
+                        },
+                    }
+                })?;
+                self.resolved = Some(found.clone());
+                Ok(Some(format!("{package} {found}")))
+            }
+            Step::InstallPackages {
+                manager,
+                packages,
+                only_missing,
+            } => {
+                let wanted: Vec<&PackageSpec> = if *only_missing {
+                    packages
+                        .iter()
+                        .filter(|p| {
+                            packages::installed_version(self.runner, *manager, &p.name).is_none()
+                        })
+                        .collect()
+                } else {
+                    packages.iter().collect()
+                };
+                if *only_missing && let Some(refresh) = manager.refresh_argv() {
+                    self.command(&refresh)?;
+                }
+                let names: Vec<String> = wanted
+                    .iter()
+                    .map(|p| match &p.pin {
+                        Some(v) if v.is_exact_package_version() => {
+                            manager.pinned(&p.name, v.as_str())
+                        }
+                        Some(v) => {
+                            manager.pinned(&p.name, self.resolved.as_deref().unwrap_or(v.as_str()))
+                        }
+                        None => p.name.clone(),
+                    })
+                    .collect();
+                let mut argv = manager.install_argv(&names);
+                if *manager == PackageManager::Apt && packages.iter().any(|p| p.pin.is_some()) {
+                    // A pinned version may be older than what is installed.
+                    argv.insert(2, "--allow-downgrades".into());
+                }
+                self.command(&with_env(*manager, argv))?;
+                Ok(Some(format!("installed {}", names.join(" "))))
+            }
+            Step::Run { argv, .. } => {
+                self.command(argv)?;
+                Ok(None)
+            }
+            Step::EnableService {
+                name,
+                init,
+                rc_tool,
+            } => {
+                for argv in service_commands(name, *init, *rc_tool) {
+                    self.command(&argv)?;
+                }
+                Ok(None)
+            }
+            Step::StartDaemon { argv, log } => {
+                self.log
+                    .line(&format!("$ {} >>{log} 2>&1 &", shell_line(argv)));
+                daemon::start_detached(argv, Path::new(log)).map_err(ExecError::Daemon)?;
+                Ok(Some(format!("dockerd is answering; its log is {log}")))
+            }
+            Step::AddUserToGroup {
+                user: Some(user),
+                group,
+                windows: false,
+            } => {
+                self.command(&["usermod".into(), "-aG".into(), group.clone(), user.clone()])?;
+                Ok(Some(format!(
+                    "{user} can use docker after logging in again"
+                )))
+            }
+            Step::Verify { argv } => {
+                let out = self.command(argv)?;
+                Ok(out
+                    .stdout_text()
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("Version:"))
+                    .map(|l| l.trim().to_string()))
+            }
+            other => Err(ExecError::NotImplemented(
+                serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                    .unwrap_or_else(|| other.title()),
+            )),
+        }
+    }
+
+    fn confirm(&mut self, question: &str, flag: &str) -> Result<(), ExecError> {
+        if self.yes {
+            self.log.line(&format!("confirmed by {flag}: {question}"));
+            return Ok(());
+        }
+        match self.observer.ask(question) {
+            Some(true) => Ok(()),
+            Some(false) => Err(ExecError::Declined(question.to_string())),
+            None => Err(ExecError::NeedsConfirmation {
+                question: question.to_string(),
+                flag: flag.to_string(),
+            }),
+        }
+    }
+
+    fn installed_among(&self, manager: PackageManager, candidates: &[String]) -> Vec<String> {
+        candidates
+            .iter()
+            .filter(|p| packages::installed_version(self.runner, manager, p).is_some())
+            .cloned()
+            .collect()
+    }
+
+    fn service_running(&self, name: &str, init: InitSystem) -> bool {
+        let argv: Vec<&str> = match init {
+            InitSystem::Systemd => vec!["systemctl", "is-active", "--quiet", name],
+            InitSystem::Openrc => vec!["rc-service", name, "status"],
+            InitSystem::Runit => vec!["sv", "status", name],
+            _ => vec!["service", name, "status"],
+        };
+        self.runner.run(&argv).is_ok_and(|o| o.success())
+    }
+
+    fn write(
+        &mut self,
+        path: &str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<Option<String>, ExecError> {
+        let outcome =
+            fsops::write_atomic(Path::new(path), contents, mode).map_err(|e| ExecError::Write {
+                path: path.to_string(),
+                why: e.to_string(),
+            })?;
+        let detail = match outcome {
+            WriteOutcome::Unchanged => None,
+            WriteOutcome::Created => Some(format!("wrote {path}")),
+            WriteOutcome::Replaced { backup } => Some(format!(
+                "wrote {path} (the old one is {})",
+                backup.display()
+            )),
+        };
+        self.log
+            .line(&format!("write {path} ({} bytes)", contents.len()));
+        Ok(detail)
+    }
+
+    fn command(&mut self, argv: &[String]) -> Result<CommandOutput, ExecError> {
+        let line = shell_line(argv);
+        self.log.line(&format!("$ {line}"));
+        let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let out = self.runner.run(&refs).map_err(|e| ExecError::Spawn {
+            command: line.clone(),
+            why: e.to_string(),
+        })?;
+        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+        output.push_str(&String::from_utf8_lossy(&out.stderr));
+        if !output.trim().is_empty() {
+            self.log.line(output.trim_end());
+        }
+        if !out.success() {
+            let status = out
+                .code
+                .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
+            let lines: Vec<&str> = output.trim_end().lines().collect();
+            return Err(ExecError::Command {
+                command: line,
+                status,
+                output: lines[lines.len().saturating_sub(20)..].join("\n"),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// apt must not ask debconf questions of a run nobody watches.
+fn with_env(manager: PackageManager, argv: Vec<String>) -> Vec<String> {
+    let env = manager.env();
+    if env.is_empty() {
+        return argv;
+    }
+    let mut full = vec!["env".to_string()];
+    full.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    full.extend(argv);
+    full
+}
+
+/// The host's apt lists exist and were refreshed within a day: then refreshing Docker's source
+/// alone is enough to install.
+fn apt_lists_fresh(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    entries.filter_map(|e| e.ok()).any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.contains("_Packages")
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age < day)
+    })
+}
+
+/// Whether /etc/group lists `user` as a member of `group`.
+fn group_has(user: &str, group: &str) -> bool {
+    std::fs::read_to_string("/etc/group").is_ok_and(|text| {
+        text.lines().any(|l| {
+            let mut f = l.split(':');
+            f.next() == Some(group) && f.nth(2).is_some_and(|m| m.split(',').any(|u| u == user))
+        })
+    })
+}

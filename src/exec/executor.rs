@@ -146,6 +146,7 @@ pub struct Executor<'a> {
     resolved: Option<String>,
     /// Whether this process may change the system.
     is_root: bool,
+    backup_root: PathBuf,
 }
 
 /// The outcome of a whole run.
@@ -173,7 +174,14 @@ impl<'a> Executor<'a> {
             fetcher: None,
             resolved: None,
             is_root: sys::is_admin(),
+            backup_root: PathBuf::from(fsops::BACKUP_ROOT),
         }
+    }
+
+    /// Keep replaced files' old versions here instead of /var/lib/dockup/backup.
+    pub fn backup_root(mut self, dir: &Path) -> Self {
+        self.backup_root = dir.to_path_buf();
+        self
     }
 
     /// For tests that drive the executor without root.
@@ -531,8 +539,8 @@ impl<'a> Executor<'a> {
         contents: &[u8],
         mode: u32,
     ) -> Result<Option<String>, ExecError> {
-        let outcome =
-            fsops::write_atomic(Path::new(path), contents, mode).map_err(|e| ExecError::Write {
+        let outcome = fsops::write_atomic(Path::new(path), contents, mode, &self.backup_root)
+            .map_err(|e| ExecError::Write {
                 path: path.to_string(),
                 why: e.to_string(),
             })?;

@@ -17,11 +17,18 @@ pub enum WriteOutcome {
     },
 }
 
-/// The backup of `path`: `path.dockup-bak`.
-pub fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".dockup-bak");
-    path.with_file_name(name)
+/// Where dockup keeps the previous version of every file it replaced, mirroring the file's own
+/// path (`/var/lib/dockup/backup/etc/docker/daemon.json`). Not beside the file: apt, for one,
+/// complains about unknown files in sources.list.d, and a backup there could even be read.
+pub const BACKUP_ROOT: &str = "/var/lib/dockup/backup";
+
+/// The backup of `path` under `backup_root`.
+pub fn backup_path(backup_root: &Path, path: &Path) -> PathBuf {
+    let relative: PathBuf = path
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .collect();
+    backup_root.join(relative)
 }
 
 /// Whether `path` holds exactly `contents`.
@@ -30,16 +37,24 @@ pub fn has_contents(path: &Path, contents: &[u8]) -> bool {
 }
 
 /// Atomically writes `contents` to `path` with `mode`, creating parent directories (0755) and
-/// backing up different existing contents.
-pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<WriteOutcome> {
+/// backing up different existing contents under `backup_root`.
+pub fn write_atomic(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    backup_root: &Path,
+) -> std::io::Result<WriteOutcome> {
     if has_contents(path, contents) {
         return Ok(WriteOutcome::Unchanged);
     }
     let dir = path.parent().unwrap_or(Path::new("/"));
     fs::create_dir_all(dir)?;
     let existed = path.exists();
-    let backup = backup_path(path);
+    let backup = backup_path(backup_root, path);
     if existed {
+        if let Some(parent) = backup.parent() {
+            fs::create_dir_all(parent)?;
+        }
         fs::copy(path, &backup)?;
     }
     let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
@@ -75,24 +90,22 @@ mod tests {
     #[test]
     fn writes_backs_up_and_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
+        let backups = dir.path().join("backup");
         let path = dir.path().join("etc/apt/sources.list.d/docker.list");
+        let write = |c: &[u8]| write_atomic(&path, c, 0o644, &backups).unwrap();
+        assert_eq!(write(b"one\n"), WriteOutcome::Created);
+        assert_eq!(write(b"one\n"), WriteOutcome::Unchanged);
+        let backup = backup_path(&backups, &path);
+        assert!(backup.starts_with(&backups));
+        assert!(backup.ends_with("etc/apt/sources.list.d/docker.list"));
         assert_eq!(
-            write_atomic(&path, b"one\n", 0o644).unwrap(),
-            WriteOutcome::Created
-        );
-        assert_eq!(
-            write_atomic(&path, b"one\n", 0o644).unwrap(),
-            WriteOutcome::Unchanged
-        );
-        let outcome = write_atomic(&path, b"two\n", 0o644).unwrap();
-        assert_eq!(
-            outcome,
+            write(b"two\n"),
             WriteOutcome::Replaced {
-                backup: backup_path(&path)
+                backup: backup.clone()
             }
         );
         assert_eq!(fs::read(&path).unwrap(), b"two\n");
-        assert_eq!(fs::read(backup_path(&path)).unwrap(), b"one\n");
+        assert_eq!(fs::read(&backup).unwrap(), b"one\n");
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644);
         let leftovers: Vec<_> = fs::read_dir(path.parent().unwrap())

@@ -1,0 +1,410 @@
+//! `dockup install` for real: apt inside a Debian bookworm chroot, against a local mirror laid
+//! out and signed like download.docker.com, served over real HTTP on 127.0.0.1.
+//!
+//! Needs root (chroot, mounts) and builds its chroot with mmdebstrap (cached); where that is not
+//! possible it says why and skips. Set DOCKUP_E2E=require to make a skip a failure (CI does).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use support::http::Server;
+
+const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
+
+fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Why this machine cannot run the test, if it cannot.
+fn unavailable() -> Option<String> {
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some("not root".into());
+    }
+    if Command::new("chroot").arg("--version").output().is_err() {
+        return Some("no chroot command".into());
+    }
+    None
+}
+
+fn skip_or_fail(why: &str) {
+    if std::env::var("DOCKUP_E2E").as_deref() == Ok("require") {
+        panic!("the e2e test cannot run here: {why}");
+    }
+    eprintln!("skipped: {why}");
+}
+
+fn script(name: &str, dest: &Path) {
+    let status = Command::new("bash")
+        .arg(repo_dir().join("scripts/e2e").join(name))
+        .arg(dest)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{name} failed");
+}
+
+/// A chroot with /proc and a private /dev/pts mounted, unmounted again when dropped.
+struct Chroot {
+    dir: tempfile::TempDir,
+    mounts: Vec<PathBuf>,
+}
+
+impl Chroot {
+    fn new() -> Chroot {
+        let dir = tempfile::Builder::new()
+            .prefix("dockup-e2e-root")
+            .tempdir()
+            .unwrap();
+        script("build-chroot.sh", dir.path());
+        let mut me = Chroot {
+            dir,
+            mounts: Vec::new(),
+        };
+        me.mount(&["-t", "proc", "proc"], "proc");
+        me.mount(
+            &[
+                "-t",
+                "devpts",
+                "-o",
+                "newinstance,ptmxmode=0666,mode=0620",
+                "devpts",
+            ],
+            "dev/pts",
+        );
+        let bin = me.path("usr/local/bin/dockup");
+        std::fs::copy(DOCKUP, &bin).unwrap();
+        me
+    }
+
+    fn mount(&mut self, args: &[&str], at: &str) {
+        let target = self.path(at);
+        std::fs::create_dir_all(&target).unwrap();
+        let ok = Command::new("mount")
+            .args(args)
+            .arg(&target)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mount {at}");
+        self.mounts.push(target);
+    }
+
+    fn path(&self, inner: &str) -> PathBuf {
+        self.dir.path().join(inner)
+    }
+
+    fn run(&self, argv: &[&str]) -> Output {
+        Command::new("chroot")
+            .arg(self.dir.path())
+            .args(argv)
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("LANG", "C.UTF-8")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+
+    fn dockup(&self, args: &[&str]) -> Output {
+        let mut argv = vec!["/usr/local/bin/dockup"];
+        argv.extend(args);
+        let out = self.run(&argv);
+        eprintln!(
+            "$ dockup {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn installed(&self, package: &str) -> Option<String> {
+        let out = self.run(&["dpkg-query", "-W", "-f=${Status} ${Version}", package]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.strip_prefix("install ok installed ")
+            .map(str::to_string)
+    }
+
+    fn exists(&self, inner: &str) -> bool {
+        self.path(inner).exists()
+    }
+}
+
+impl Drop for Chroot {
+    fn drop(&mut self) {
+        for m in self.mounts.iter().rev() {
+            let _ = Command::new("umount").arg("-l").arg(m).status();
+        }
+    }
+}
+
+/// A stand-in for Debian's docker.io, to show a conflicting package is handled.
+fn install_fake_docker_io(chroot: &Chroot) {
+    let pkg = chroot.path("tmp/docker.io");
+    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+    std::fs::write(
+        pkg.join("DEBIAN/control"),
+        "Package: docker.io\nVersion: 20.10.24+dfsg1-1+b3\nArchitecture: amd64\n\
+         Maintainer: dockup tests <test@dockup.invalid>\nDescription: stand-in for Debian's docker.io\n",
+    )
+    .unwrap();
+    let out = chroot.run(&[
+        "dpkg-deb",
+        "--build",
+        "/tmp/docker.io",
+        "/tmp/docker.io.deb",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = chroot.run(&["dpkg", "-i", "/tmp/docker.io.deb"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn apt_repo_install_in_a_chroot() {
+    if let Some(why) = unavailable() {
+        return skip_or_fail(&why);
+    }
+    let mirror = tempfile::Builder::new()
+        .prefix("dockup-e2e-mirror")
+        .tempdir()
+        .unwrap();
+    script("build-mirror.sh", mirror.path());
+    let fpr = std::fs::read_to_string(mirror.path().join("fingerprint"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let wrong = std::fs::read_to_string(mirror.path().join("wrong-fingerprint"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let server = Server::serve_dir(mirror.path());
+    let url = server.url();
+    let chroot = Chroot::new();
+    let key_file = "etc/apt/keyrings/docker.asc";
+    let list_file = "etc/apt/sources.list.d/docker.list";
+
+    // A key that is not the pinned one: refused, and nothing is written.
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &wrong,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("does not match the pinned fingerprint"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--key-fingerprint"));
+    assert!(!chroot.exists(key_file) && !chroot.exists(list_file));
+
+    // The mirror is down: a clear error, nothing written.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &format!("http://127.0.0.1:{dead}"),
+        "--key-fingerprint",
+        &fpr,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot reach http://127.0.0.1"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!chroot.exists(key_file) && !chroot.exists(list_file));
+
+    // docker.io is installed: without -y and without a terminal, dockup stops and says why.
+    install_fake_docker_io(&chroot);
+    let out = chroot.dockup(&[
+        "install",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("remove docker.io"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("rerun with -y"), "{}", stderr(&out));
+    assert!(chroot.installed("docker.io").is_some());
+
+    // With -y and a pinned version: docker.io goes, Docker's packages come at exactly 24.0.x.
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+        "--version",
+        "24.0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(chroot.installed("docker.io"), None);
+    assert_eq!(
+        chroot.installed("docker-ce").as_deref(),
+        Some("5:24.0.7-1~debian.12~bookworm")
+    );
+    assert_eq!(
+        chroot.installed("docker-ce-cli").as_deref(),
+        Some("5:24.0.7-1~debian.12~bookworm")
+    );
+    for p in [
+        "containerd.io",
+        "docker-buildx-plugin",
+        "docker-compose-plugin",
+    ] {
+        assert!(chroot.installed(p).is_some(), "{p} not installed");
+    }
+    assert_eq!(
+        std::fs::read(chroot.path(key_file)).unwrap(),
+        std::fs::read(mirror.path().join("linux/debian/gpg")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read_to_string(chroot.path(list_file)).unwrap(),
+        format!(
+            "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] {url}/linux/debian bookworm stable\n"
+        )
+    );
+    // No extra packages for dockup's own sake.
+    for p in ["curl", "gnupg", "ca-certificates"] {
+        assert_eq!(chroot.installed(p), None, "{p} was pulled in");
+    }
+
+    // The same command again: nothing to do, apt untouched, fast.
+    let log_before = std::fs::read_to_string(chroot.path("var/log/dockup/dockup.log")).unwrap();
+    let start = Instant::now();
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+        "--version",
+        "24.0",
+    ]);
+    let took = start.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+    let log_after = std::fs::read_to_string(chroot.path("var/log/dockup/dockup.log")).unwrap();
+    let rerun_log = &log_after[log_before.len()..];
+    assert!(
+        !rerun_log.contains("$ "),
+        "the rerun ran commands:\n{rerun_log}"
+    );
+    eprintln!("rerun took {took:?}");
+
+    // Unknown versions list what the repository has.
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+        "--version",
+        "99.0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("5:27.3.1-1~debian.12~bookworm"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A newer pin upgrades.
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+        "--version",
+        "27.3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        chroot.installed("docker-ce").as_deref(),
+        Some("5:27.3.1-1~debian.12~bookworm")
+    );
+
+    // The test channel: the source line changes (the old one is backed up) and the rc installs.
+    let out = chroot.dockup(&[
+        "install",
+        "-y",
+        "--no-start",
+        "--mirror",
+        &url,
+        "--key-fingerprint",
+        &fpr,
+        "--channel",
+        "test",
+        "--version",
+        "28.0.0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(chroot.path(list_file))
+            .unwrap()
+            .ends_with(" bookworm test\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(
+            chroot.path("var/lib/dockup/backup/etc/apt/sources.list.d/docker.list")
+        )
+        .unwrap(),
+        format!(
+            "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] {url}/linux/debian bookworm stable\n"
+        )
+    );
+    assert!(
+        std::fs::read_dir(chroot.path("etc/apt/sources.list.d"))
+            .unwrap()
+            .count()
+            == 1,
+        "stray files in sources.list.d"
+    );
+    assert_eq!(
+        chroot.installed("docker-ce").as_deref(),
+        Some("5:28.0.0~rc.1-1~debian.12~bookworm")
+    );
+}

@@ -407,4 +407,37 @@ fn apt_repo_install_in_a_chroot() {
         chroot.installed("docker-ce").as_deref(),
         Some("5:28.0.0~rc.1-1~debian.12~bookworm")
     );
+
+    // Uninstall keeps the user's data; only --purge deletes it, and only when confirmed.
+    let volume = chroot.path("var/lib/docker/volumes/precious/_data/file");
+    std::fs::create_dir_all(volume.parent().unwrap()).unwrap();
+    std::fs::write(&volume, "keep me").unwrap();
+    let out = chroot.dockup(&["uninstall", "-y"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for p in [
+        "docker-ce",
+        "docker-ce-cli",
+        "containerd.io",
+        "docker-buildx-plugin",
+        "docker-compose-plugin",
+    ] {
+        assert_eq!(chroot.installed(p), None, "{p} is still installed");
+    }
+    assert!(!chroot.exists(key_file) && !chroot.exists(list_file));
+    assert_eq!(std::fs::read_to_string(&volume).unwrap(), "keep me");
+    let out = chroot.dockup(&["uninstall", "-y"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+
+    let out = chroot.dockup(&["uninstall", "--purge"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("every image, container and volume"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(volume.exists());
+    let out = chroot.dockup(&["uninstall", "--purge", "-y"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!chroot.exists("var/lib/docker"));
 }

@@ -39,6 +39,8 @@ enum Command {
     Plan(PlanArgs),
     /// Install Docker (with --dry-run: print the plan, like `dockup plan`).
     Install(InstallArgs),
+    /// Remove Docker's packages, repository and key; images and containers only with --purge.
+    Uninstall(UninstallArgs),
 }
 
 /// Which machine: this one, a root tree, or a facts file.
@@ -109,6 +111,26 @@ struct InstallArgs {
     log: PathBuf,
 }
 
+#[derive(Debug, Args)]
+struct UninstallArgs {
+    /// Also delete /var/lib/docker and /var/lib/containerd: every image, container and volume.
+    #[arg(long)]
+    purge: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Answer yes to confirmations (deleting data with --purge).
+    #[arg(short = 'y', long)]
+    yes: bool,
+    /// Log every command and its output here.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/var/log/dockup/dockup.log"
+    )]
+    log: PathBuf,
+}
+
 fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
     s.parse()
 }
@@ -146,6 +168,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Detect(args)) => detect(&machine, args.strategy),
         Some(Command::Plan(args)) => plan(&machine, &args),
         Some(Command::Install(args)) => install(&machine, &args),
+        Some(Command::Uninstall(args)) => uninstall(&machine, &args),
         None => install(
             &machine,
             &InstallArgs {
@@ -252,55 +275,111 @@ fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::Success)
 }
 
-fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
-    if args.dry_run {
-        return plan(machine, &args.plan);
-    }
+/// The live machine only: an install or uninstall never acts on a described one.
+fn require_live(machine: &MachineArgs, verb: &str) -> Result<(), Failure> {
     if machine.root.is_some() || machine.facts.is_some() {
         return Err(Failure::new(
             ExitCode::Usage,
-            "install changes the machine dockup runs on; --root and --facts only describe other machines",
+            format!(
+                "{verb} changes the machine dockup runs on; --root and --facts only describe other machines"
+            ),
             Some("use `dockup plan --root DIR` (or --facts FILE) to see what would run there, or run dockup inside that machine or chroot".into()),
         ));
     }
-    // Hold the lock before reading the facts, so the plan describes the machine as it is.
-    let _lock = lock::acquire(&lock::default_path()).map_err(|e| {
+    Ok(())
+}
+
+/// Two runs never interleave: the lock is held before the facts are read, so the plan
+/// describes the machine as it is.
+fn hold_lock() -> Result<lock::RunLock, Failure> {
+    lock::acquire(&lock::default_path()).map_err(|e| {
         Failure::new(
             ExitCode::Failed,
             e,
             Some("wait for the other run to finish".into()),
         )
-    })?;
+    })
+}
+
+fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
+    if args.dry_run {
+        return plan(machine, &args.plan);
+    }
+    require_live(machine, "install")?;
+    let _lock = hold_lock()?;
     let (_, decision, plan) = make_plan(machine, &args.plan)?;
+    let outcome = Outcome {
+        verb: "install",
+        done: "Docker is installed",
+        nothing: "Docker is already installed as planned: nothing to do",
+    };
+    execute(machine, &decision, &plan, args.yes, &args.log, &outcome)
+}
+
+fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {
+    if !args.dry_run {
+        require_live(machine, "uninstall")?;
+    }
+    let _lock = (!args.dry_run).then(hold_lock).transpose()?;
+    let (facts, catalog, decision) = decide(machine, None)?;
+    let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge)
+        .map_err(|e| Failure::new(ExitCode::Unsupported, &e, e.help()))?;
+    if args.dry_run {
+        print_plan(machine, &decision, &plan);
+        return Ok(ExitCode::Success);
+    }
+    let outcome = Outcome {
+        verb: "uninstall",
+        done: "Docker is removed",
+        nothing: "Docker is not installed: nothing to do",
+    };
+    execute(machine, &decision, &plan, args.yes, &args.log, &outcome)
+}
+
+/// How a run reports its end.
+struct Outcome {
+    verb: &'static str,
+    done: &'static str,
+    nothing: &'static str,
+}
+
+/// Shows the plan, runs it through the executor and reports the result.
+fn execute(
+    machine: &MachineArgs,
+    decision: &Decision,
+    plan: &plan::Plan,
+    yes: bool,
+    log_path: &std::path::Path,
+    outcome: &Outcome,
+) -> Result<ExitCode, Failure> {
     let mut view = ui::RunView::new(machine.json);
     if machine.json {
         view.json_event(
-            serde_json::json!({"event": "plan", "plan": ui::plan_json(&decision, &plan)}),
+            serde_json::json!({"event": "plan", "plan": ui::plan_json(decision, plan)}),
         );
     } else {
-        print_plan(machine, &decision, &plan);
+        print_plan(machine, decision, plan);
         ui::print("\n");
     }
-    let mut log = RunLog::open(&args.log).unwrap_or_else(|why| {
+    let mut log = RunLog::open(log_path).unwrap_or_else(|why| {
         view.note(&format!("not logging: cannot open the log file {why}"));
         RunLog::none()
     });
     log.line(&format!(
-        "dockup {} install: {} on {}",
+        "dockup {} {}: {} on {}",
         env!("CARGO_PKG_VERSION"),
+        outcome.verb,
         decision.strategy,
         decision.os
     ));
     let runner = SystemRunner;
-    let result = Executor::new(&runner, &mut view, &mut log, args.yes).run(&plan);
+    let result = Executor::new(&runner, &mut view, &mut log, yes).run(plan);
     match result {
         Ok(summary) => {
             let message = match summary {
-                RunSummary::NothingToDo => {
-                    "Docker is already installed as planned: nothing to do".to_string()
-                }
+                RunSummary::NothingToDo => outcome.nothing.to_string(),
                 RunSummary::Changed { steps_run } => {
-                    format!("Docker is installed ({steps_run} steps run)")
+                    format!("{} ({steps_run} steps run)", outcome.done)
                 }
             };
             log.line(&message);

@@ -64,3 +64,30 @@ pub fn tail(path: &Path, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// Where dockerd writes its pid when started without an init system.
+pub const PIDFILE: &str = "/var/run/docker.pid";
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Stops a dockerd that no init system manages: SIGTERM to the pid in its pid file, then waits
+/// for the socket to stop answering (dockerd stops its containers first).
+pub fn stop_by_pidfile() -> Result<(), String> {
+    let text = std::fs::read_to_string(PIDFILE)
+        .map_err(|e| format!("dockerd answers but {PIDFILE} cannot be read: {e}"))?;
+    let pid: u32 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{PIDFILE} does not hold a pid: {text:?}"))?;
+    sys::terminate(pid).map_err(|e| format!("cannot stop dockerd (pid {pid}): {e}"))?;
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while sys::daemon_answers() {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "dockerd (pid {pid}) still answers {} s after SIGTERM",
+                STOP_TIMEOUT.as_secs()
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(())
+}

@@ -10,7 +10,9 @@ use super::fsops::{self, WriteOutcome};
 use super::keys::{self, KeyError};
 use super::{CommandOutput, CommandRunner, daemon, packages, sys};
 use crate::facts::InitSystem;
-use crate::plan::{PackageManager, PackageSpec, Plan, Step, service_commands, shell_line};
+use crate::plan::{
+    PackageManager, PackageSpec, Plan, Step, service_commands, shell_line, stop_commands,
+};
 
 /// What the executor tells the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -255,10 +257,22 @@ impl<'a> Executor<'a> {
         match step {
             Step::RemovePackages {
                 manager, packages, ..
-            } => self
+            }
+            | Step::UninstallPackages { manager, packages } => self
                 .installed_among(*manager, packages)
                 .is_empty()
                 .then(|| "none of them is installed".into()),
+            Step::StopDaemon { init } => (!sys::daemon_answers()
+                && !self.service_running("docker", *init))
+            .then(|| "dockerd is not running".into()),
+            Step::RemoveFiles { paths } => paths
+                .iter()
+                .all(|p| !Path::new(p).exists())
+                .then(|| "none of them exists".into()),
+            Step::RemoveData { dirs } => dirs
+                .iter()
+                .all(|d| !Path::new(d).exists())
+                .then(|| "none of them exists".into()),
             Step::InstallPackages {
                 manager, packages, ..
             } => {
@@ -335,6 +349,55 @@ impl<'a> Executor<'a> {
                 )?;
                 self.command(&with_env(*manager, manager.remove_argv(&installed)))?;
                 Ok(Some(format!("removed {}", installed.join(", "))))
+            }
+            Step::UninstallPackages { manager, packages } => {
+                let installed = self.installed_among(*manager, packages);
+                self.command(&with_env(*manager, manager.purge_argv(&installed)))?;
+                Ok(Some(format!("removed {}", installed.join(", "))))
+            }
+            Step::StopDaemon { init } => {
+                match init {
+                    InitSystem::None | InitSystem::Unknown => {
+                        daemon::stop_by_pidfile().map_err(ExecError::Daemon)?
+                    }
+                    init => {
+                        for argv in stop_commands(*init) {
+                            self.command(&argv)?;
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            Step::RemoveFiles { paths } => {
+                let mut removed = Vec::new();
+                for path in paths.iter().filter(|p| Path::new(p).exists()) {
+                    std::fs::remove_file(path).map_err(|e| ExecError::Write {
+                        path: path.clone(),
+                        why: e.to_string(),
+                    })?;
+                    self.log.line(&format!("removed {path}"));
+                    removed.push(path.as_str());
+                }
+                Ok(Some(format!("removed {}", removed.join(", "))))
+            }
+            Step::RemoveData { dirs } => {
+                let present: Vec<&String> = dirs.iter().filter(|d| Path::new(d).exists()).collect();
+                let list: Vec<&str> = present.iter().map(|d| d.as_str()).collect();
+                self.confirm(
+                    &format!(
+                        "delete {}: every image, container and volume on this machine, for good",
+                        list.join(" and ")
+                    ),
+                    "-y",
+                )?;
+                for dir in present {
+                    std::fs::remove_dir_all(dir).map_err(|e| ExecError::Write {
+                        path: dir.clone(),
+                        why: e.to_string(),
+                    })?;
+                    self.log.line(&format!("deleted {dir}"));
+                }
+                Ok(Some(format!("deleted {}", list.join(", "))))
             }
             Step::AddSigningKey {
                 url,

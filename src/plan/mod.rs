@@ -10,6 +10,7 @@ mod repo;
 mod server;
 mod step;
 mod toolbox;
+mod uninstall;
 mod version;
 mod vm;
 
@@ -20,7 +21,8 @@ use serde::Serialize;
 
 pub use fingerprint::Fingerprint;
 pub use pkg::PackageManager;
-pub use step::{PackageSpec, RcTool, Shell, Step, service_commands, shell_line};
+pub use step::{PackageSpec, RcTool, Shell, Step, service_commands, shell_line, stop_commands};
+pub use uninstall::build as build_uninstall;
 pub use version::VersionReq;
 
 use crate::facts::{Facts, InitSystem, LinuxFacts};

@@ -72,6 +72,15 @@ impl PackageManager {
         argv
     }
 
+    /// Like `remove_argv`, but apt also deletes the packages' configuration files.
+    pub fn purge_argv(&self, packages: &[String]) -> Vec<String> {
+        let mut argv = self.remove_argv(packages);
+        if *self == PackageManager::Apt {
+            argv[1] = "purge".into();
+        }
+        argv
+    }
+
     /// argv refreshing the package index, for managers where installing does not do it.
     pub fn refresh_argv(&self) -> Option<Vec<String>> {
         Some(strings(match self {

@@ -117,6 +117,23 @@ pub enum Step {
     Verify {
         argv: Vec<String>,
     },
+    /// Remove Docker's own packages (uninstall), those of them that are installed.
+    UninstallPackages {
+        manager: PackageManager,
+        packages: Vec<String>,
+    },
+    /// Stop the daemon and keep it from starting at boot.
+    StopDaemon {
+        init: InitSystem,
+    },
+    /// Delete files dockup put there (repository definitions, keys).
+    RemoveFiles {
+        paths: Vec<String>,
+    },
+    /// Delete Docker's data: images, containers, volumes. Only with --purge, after confirming.
+    RemoveData {
+        dirs: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -245,6 +262,12 @@ impl Step {
                 format!("Point the docker CLI at the `{machine}` VM in every new shell")
             }
             Step::Verify { .. } => "Check that Docker answers".into(),
+            Step::StopDaemon { .. } => "Stop the Docker daemon".into(),
+            Step::UninstallPackages { .. } => "Remove Docker's packages".into(),
+            Step::RemoveFiles { .. } => "Remove Docker's repository and signing key".into(),
+            Step::RemoveData { .. } => {
+                "Delete all images, containers and volumes (--purge)".into()
+            }
         }
     }
 
@@ -459,6 +482,30 @@ impl Step {
                 ],
             },
             Step::Verify { argv } => vec![shell.line(argv)],
+            Step::UninstallPackages { manager, packages } => vec![format!(
+                "{}   # only those of these that are installed",
+                shell_line(&manager.purge_argv(packages))
+            )],
+            Step::StopDaemon {
+                init: InitSystem::None | InitSystem::Unknown,
+            } => vec!["kill -TERM \"$(cat /var/run/docker.pid)\"   # then wait until dockerd has stopped".into()],
+            Step::StopDaemon { init } => stop_commands(*init)
+                .iter()
+                .map(|argv| shell_line(argv))
+                .collect(),
+            Step::RemoveFiles { paths } => {
+                let mut argv = vec!["rm".to_string(), "-f".into()];
+                argv.extend(paths.iter().cloned());
+                vec![shell_line(&argv)]
+            }
+            Step::RemoveData { dirs } => {
+                let mut argv = vec!["rm".to_string(), "-rf".into()];
+                argv.extend(dirs.iter().cloned());
+                vec![
+                    shell_line(&argv),
+                    "# asks first: this cannot be undone".into(),
+                ]
+            }
         }
     }
 }
@@ -497,6 +544,30 @@ pub fn service_commands(name: &str, init: InitSystem, rc_tool: RcTool) -> Vec<Ve
             "--now",
             &format!("{name}.service"),
         ])],
+    }
+}
+
+/// The commands that stop the daemon and disable it at boot under `init`. Where nothing
+/// manages it there is none: dockerd's own pid file says which process to stop.
+pub fn stop_commands(init: InitSystem) -> Vec<Vec<String>> {
+    let argv = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    match init {
+        InitSystem::Systemd => vec![argv(&[
+            "systemctl",
+            "disable",
+            "--now",
+            "docker.service",
+            "docker.socket",
+        ])],
+        InitSystem::Openrc => vec![
+            argv(&["rc-service", "docker", "stop"]),
+            argv(&["rc-update", "del", "docker", "default"]),
+        ],
+        InitSystem::Runit => vec![argv(&["rm", "-f", "/var/service/docker"])],
+        InitSystem::Upstart => vec![argv(&["stop", "docker"])],
+        InitSystem::Sysvinit => vec![argv(&["service", "docker", "stop"])],
+        // dockup stops it itself, by its pid file.
+        InitSystem::None | InitSystem::Unknown => Vec::new(),
     }
 }
 

@@ -45,3 +45,15 @@ pub fn detach(command: &mut Command) {
         });
     }
 }
+
+/// Asks a process to stop (SIGTERM).
+pub fn terminate(pid: u32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
+    // SAFETY: kill only sends a signal; a wrong pid yields an error, not undefined behaviour.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

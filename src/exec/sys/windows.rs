@@ -30,3 +30,11 @@ pub fn detach(command: &mut Command) {
     const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
     command.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
 }
+
+/// The Windows engine is a service: it is stopped with `sc.exe stop docker`, never by pid.
+pub fn terminate(_pid: u32) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "stop the docker service instead",
+    ))
+}

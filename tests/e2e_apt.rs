@@ -349,23 +349,65 @@ fn apt_repo_install_in_a_chroot() {
         stderr(&out)
     );
 
-    // A newer pin upgrades.
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &fpr,
+    // A newer pin upgrades; a registry mirror is merged into the user's daemon.json.
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "-y",
+            "--no-start",
+            "--mirror",
+            &url,
+            "--key-fingerprint",
+            &fpr,
+        ];
+        args.extend(extra);
+        chroot.dockup(&args)
+    };
+    std::fs::create_dir_all(chroot.path("etc/docker")).unwrap();
+    std::fs::write(
+        chroot.path("etc/docker/daemon.json"),
+        "{\"log-driver\": \"local\"}\n",
+    )
+    .unwrap();
+    let out = install(&[
         "--version",
         "27.3",
+        "--registry-mirror",
+        "https://mirror.gcr.io",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         chroot.installed("docker-ce").as_deref(),
         Some("5:27.3.1-1~debian.12~bookworm")
     );
+    let daemon_json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(chroot.path("etc/docker/daemon.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        daemon_json,
+        serde_json::json!({"log-driver": "local", "registry-mirrors": ["https://mirror.gcr.io"]})
+    );
+    assert_eq!(
+        std::fs::read_to_string(chroot.path("var/lib/dockup/backup/etc/docker/daemon.json"))
+            .unwrap(),
+        "{\"log-driver\": \"local\"}\n"
+    );
+    // A broken daemon.json is never overwritten.
+    std::fs::write(chroot.path("etc/docker/daemon.json"), "{\"log-driver\": ").unwrap();
+    let out = install(&[
+        "--version",
+        "27.3",
+        "--registry-mirror",
+        "https://mirror.gcr.io",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(chroot.path("etc/docker/daemon.json")).unwrap(),
+        "{\"log-driver\": "
+    );
+    std::fs::remove_file(chroot.path("etc/docker/daemon.json")).unwrap();
 
     // The test channel: the source line changes (the old one is backed up) and the rc installs.
     let out = chroot.dockup(&[

@@ -142,7 +142,6 @@ fn a_pin_is_resolved_against_the_repository_and_installed_exactly() {
         ok(" docker-ce | 5:27.3.1-1~debian.12~bookworm | http://x bookworm/stable amd64 Packages\n \
              docker-ce | 5:24.0.7-1~debian.12~bookworm | http://x bookworm/stable amd64 Packages\n"),
     );
-    runner.answer("apt-get", ok(""));
     runner.answer("env DEBIAN_FRONTEND=noninteractive apt-get", ok(""));
     let mut obs = Recorder::default();
     let summary = run(&p, &runner, &mut obs, false).unwrap();
@@ -165,7 +164,7 @@ fn an_unknown_version_lists_what_there_is() {
         "apt-cache madison docker-ce",
         ok(" docker-ce | 5:24.0.7-1~debian.12~bookworm | http://x bookworm/stable amd64 Packages\n"),
     );
-    runner.answer("apt-get", ok(""));
+    runner.answer("env DEBIAN_FRONTEND=noninteractive apt-get update", ok(""));
     let err = run(&p, &runner, &mut Recorder::default(), false).unwrap_err();
     let text = err.to_string();
     assert!(
@@ -239,7 +238,7 @@ fn a_failing_command_stops_the_run_with_its_output() {
     let p = install_plan(dir.path(), None);
     let runner = RecordingRunner::default();
     runner.answer(
-        "apt-get update",
+        "env DEBIAN_FRONTEND=noninteractive apt-get update",
         CommandOutput {
             code: Some(100),
             stdout: Vec::new(),

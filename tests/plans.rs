@@ -132,6 +132,37 @@ fn plans_with_options() {
             },
         ),
         (
+            "rocky9-named-mirror-registry-mirror-persisted-proxy",
+            "rocky-9",
+            PlanOptions {
+                mirror: Some("aliyun".parse().unwrap()),
+                registry_mirrors: vec!["https://mirror.gcr.io".parse().unwrap()],
+                proxy: Some("http://proxy.example:3128".parse().unwrap()),
+                persist_proxy: true,
+                ..PlanOptions::default()
+            },
+        ),
+        (
+            "debian-persisted-proxy",
+            "debian-12",
+            PlanOptions {
+                proxy: Some("http://proxy.example:3128".parse().unwrap()),
+                persist_proxy: true,
+                no_start: true,
+                ..PlanOptions::default()
+            },
+        ),
+        (
+            "alpine-proxy-under-openrc",
+            "alpine-3.19",
+            PlanOptions {
+                proxy: Some("http://proxy.example:3128".parse().unwrap()),
+                persist_proxy: true,
+                registry_mirrors: vec!["https://mirror.gcr.io".parse().unwrap()],
+                ..PlanOptions::default()
+            },
+        ),
+        (
             "alpine-version-not-applicable",
             "alpine-3.19",
             PlanOptions {

@@ -10,7 +10,9 @@ pub use exit::ExitCode;
 
 use crate::exec::{ExecError, Executor, RunLog, RunSummary, SystemRunner, lock};
 use crate::facts::{Facts, HostRoot};
-use crate::plan::{self, Channel, Fingerprint, MirrorUrl, PlanOptions, VersionReq};
+use crate::plan::{
+    self, Channel, Fingerprint, MirrorUrl, PlanOptions, ProxyUrl, RegistryMirror, VersionReq,
+};
 use crate::platform::{self, AssumeDistro, Catalog, DecideOptions, Decision, Strategy};
 use crate::ui;
 
@@ -90,6 +92,34 @@ struct PlanArgs {
     /// Add this user to the docker group.
     #[arg(long, value_name = "USER")]
     add_user: Option<String>,
+    /// A registry mirror for the daemon's pulls (daemon.json registry-mirrors); repeatable.
+    #[arg(long = "registry-mirror", value_name = "URL", value_parser = parse::<RegistryMirror>)]
+    registry_mirrors: Vec<RegistryMirror>,
+    /// Proxy for dockup's downloads and the package manager (default: $https_proxy).
+    #[arg(long, value_name = "URL", value_parser = parse::<ProxyUrl>)]
+    proxy: Option<ProxyUrl>,
+    /// Also keep using the proxy afterwards: for the package manager and the daemon's pulls.
+    #[arg(long)]
+    persist_proxy: bool,
+}
+
+impl PlanArgs {
+    /// --proxy, else the proxy the environment names (as curl and apt would use it).
+    fn proxy(&self) -> Result<Option<ProxyUrl>, Failure> {
+        if let Some(p) = &self.proxy {
+            return Ok(Some(p.clone()));
+        }
+        for var in ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"] {
+            if let Ok(value) = std::env::var(var)
+                && !value.trim().is_empty()
+            {
+                return value.parse().map(Some).map_err(|e: String| {
+                    Failure::new(ExitCode::Usage, format!("${var}: {e}"), None)
+                });
+            }
+        }
+        Ok(None)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +210,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                     key_fingerprint: None,
                     no_start: false,
                     add_user: None,
+                    registry_mirrors: Vec::new(),
+                    proxy: None,
+                    persist_proxy: false,
                 },
                 dry_run: false,
                 yes: false,
@@ -245,11 +278,15 @@ fn make_plan(
         key_fingerprint: args.key_fingerprint.clone(),
         no_start: args.no_start,
         add_user: args.add_user.clone(),
+        registry_mirrors: args.registry_mirrors.clone(),
+        proxy: args.proxy()?,
+        persist_proxy: args.persist_proxy,
     };
     let plan = plan::build(&facts, &decision, &catalog, &opts).map_err(|e| {
         let code = match e {
             plan::PlanError::Unsupported { .. } => ExitCode::Unsupported,
             plan::PlanError::MissingFact { .. } => ExitCode::BadInput,
+            plan::PlanError::UnknownMirror { .. } => ExitCode::Usage,
             _ => ExitCode::Failed,
         };
         let help = e.help().or_else(|| {
@@ -313,7 +350,16 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         done: "Docker is installed",
         nothing: "Docker is already installed as planned: nothing to do",
     };
-    execute(machine, &decision, &plan, args.yes, &args.log, &outcome)
+    let proxy = args.plan.proxy()?;
+    execute(
+        machine,
+        &decision,
+        &plan,
+        args.yes,
+        &args.log,
+        proxy.as_ref(),
+        &outcome,
+    )
 }
 
 fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {
@@ -333,7 +379,9 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         done: "Docker is removed",
         nothing: "Docker is not installed: nothing to do",
     };
-    execute(machine, &decision, &plan, args.yes, &args.log, &outcome)
+    execute(
+        machine, &decision, &plan, args.yes, &args.log, None, &outcome,
+    )
 }
 
 /// How a run reports its end.
@@ -350,6 +398,7 @@ fn execute(
     plan: &plan::Plan,
     yes: bool,
     log_path: &std::path::Path,
+    proxy: Option<&ProxyUrl>,
     outcome: &Outcome,
 ) -> Result<ExitCode, Failure> {
     let mut view = ui::RunView::new(machine.json);
@@ -373,7 +422,9 @@ fn execute(
         decision.os
     ));
     let runner = SystemRunner;
-    let result = Executor::new(&runner, &mut view, &mut log, yes).run(plan);
+    let result = Executor::new(&runner, &mut view, &mut log, yes)
+        .proxy(proxy)
+        .run(plan);
     match result {
         Ok(summary) => {
             let message = match summary {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::fetch::{FetchError, Fetcher};
 use super::fsops::{self, WriteOutcome};
 use super::keys::{self, KeyError};
-use super::{CommandOutput, CommandRunner, daemon, packages, sys};
+use super::{CommandOutput, CommandRunner, config, daemon, packages, sys};
 use crate::facts::InitSystem;
 use crate::plan::{
     PackageManager, PackageSpec, Plan, Step, service_commands, shell_line, stop_commands,
@@ -77,6 +77,8 @@ pub enum ExecError {
     NotImplemented(String),
     #[error("the Docker daemon did not start: {0}")]
     Daemon(String),
+    #[error("{path} cannot be updated: {why}")]
+    Config { path: String, why: String },
 }
 
 impl ExecError {
@@ -89,6 +91,9 @@ impl ExecError {
             ExecError::VersionNotFound { .. } => {
                 Some("pass one of the versions listed, or omit --version for the newest".into())
             }
+            ExecError::Config { path, .. } => Some(format!(
+                "dockup leaves {path} as it is rather than overwrite your settings: fix it (or move it away) and rerun"
+            )),
             ExecError::Daemon(_) => {
                 Some("`dockup doctor` explains most reasons a daemon does not start".into())
             }
@@ -149,6 +154,8 @@ pub struct Executor<'a> {
     /// Whether this process may change the system.
     is_root: bool,
     backup_root: PathBuf,
+    /// Passed to package manager commands and used for fetches.
+    proxy: Option<String>,
 }
 
 /// The outcome of a whole run.
@@ -177,7 +184,14 @@ impl<'a> Executor<'a> {
             resolved: None,
             is_root: sys::is_admin(),
             backup_root: PathBuf::from(fsops::BACKUP_ROOT),
+            proxy: None,
         }
+    }
+
+    /// Use this proxy for fetches and the package manager.
+    pub fn proxy(mut self, proxy: Option<&crate::plan::ProxyUrl>) -> Self {
+        self.proxy = proxy.map(|p| p.as_str().to_string());
+        self
     }
 
     /// Keep replaced files' old versions here instead of /var/lib/dockup/backup.
@@ -262,6 +276,25 @@ impl<'a> Executor<'a> {
                 .installed_among(*manager, packages)
                 .is_empty()
                 .then(|| "none of them is installed".into()),
+            Step::RunAfterChange { file, contents, .. } => {
+                fsops::has_contents(Path::new(file), contents.as_bytes())
+                    .then(|| format!("{file} had not changed"))
+            }
+            Step::MergeDaemonJson { path, settings } => {
+                let existing = std::fs::read_to_string(path).unwrap_or_default();
+                let merged = config::merge_daemon_json(&existing, settings).ok()?;
+                (merged == existing).then(|| format!("{path} already has these settings"))
+            }
+            Step::SetIniValue {
+                path,
+                section,
+                key,
+                value,
+            } => {
+                let existing = std::fs::read_to_string(path).ok()?;
+                (config::set_ini_value(&existing, section, key, value) == existing)
+                    .then(|| format!("{path} already sets {key}"))
+            }
             Step::StopDaemon { init } => (!sys::daemon_answers()
                 && !self.service_running("docker", *init))
             .then(|| "dockerd is not running".into()),
@@ -347,12 +380,56 @@ impl<'a> Executor<'a> {
                     ),
                     "-y",
                 )?;
-                self.command(&with_env(*manager, manager.remove_argv(&installed)))?;
+                self.command(&with_env(
+                    *manager,
+                    self.proxy.as_deref(),
+                    manager.remove_argv(&installed),
+                ))?;
                 Ok(Some(format!("removed {}", installed.join(", "))))
+            }
+            Step::MergeDaemonJson { path, settings } => {
+                let existing = match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+                    Err(e) => {
+                        return Err(ExecError::Write {
+                            path: path.clone(),
+                            why: e.to_string(),
+                        });
+                    }
+                };
+                let merged = config::merge_daemon_json(&existing, settings).map_err(|why| {
+                    ExecError::Config {
+                        path: path.clone(),
+                        why,
+                    }
+                })?;
+                let detail = self.write(path, merged.as_bytes(), 0o644)?;
+                if sys::daemon_answers() {
+                    self.observer.event(&Event::Note(
+                        "the daemon is already running: restart it to apply the new settings"
+                            .into(),
+                    ));
+                }
+                Ok(detail)
+            }
+            Step::SetIniValue {
+                path,
+                section,
+                key,
+                value,
+            } => {
+                let existing = std::fs::read_to_string(path).unwrap_or_default();
+                let updated = config::set_ini_value(&existing, section, key, value);
+                self.write(path, updated.as_bytes(), 0o644)
             }
             Step::UninstallPackages { manager, packages } => {
                 let installed = self.installed_among(*manager, packages);
-                self.command(&with_env(*manager, manager.purge_argv(&installed)))?;
+                self.command(&with_env(
+                    *manager,
+                    self.proxy.as_deref(),
+                    manager.purge_argv(&installed),
+                ))?;
                 Ok(Some(format!("removed {}", installed.join(", "))))
             }
             Step::StopDaemon { init } => {
@@ -408,7 +485,7 @@ impl<'a> Executor<'a> {
             } => {
                 let fetcher = match self.fetcher.take() {
                     Some(f) => f,
-                    None => Fetcher::new()?,
+                    None => Fetcher::new(self.proxy.as_deref())?,
                 };
                 let fetched = fetcher.get_small(url, 1 << 20);
                 self.fetcher = Some(fetcher);
@@ -455,7 +532,7 @@ impl<'a> Executor<'a> {
                         ));
                     }
                 }
-                self.command(&argv)?;
+                self.command(&with_env(*manager, self.proxy.as_deref(), argv))?;
                 Ok(None)
             }
             Step::ResolveVersion {
@@ -494,7 +571,7 @@ impl<'a> Executor<'a> {
                     packages.iter().collect()
                 };
                 if *only_missing && let Some(refresh) = manager.refresh_argv() {
-                    self.command(&refresh)?;
+                    self.command(&with_env(*manager, self.proxy.as_deref(), refresh))?;
                 }
                 let names: Vec<String> = wanted
                     .iter()
@@ -513,10 +590,10 @@ impl<'a> Executor<'a> {
                     // A pinned version may be older than what is installed.
                     argv.insert(2, "--allow-downgrades".into());
                 }
-                self.command(&with_env(*manager, argv))?;
+                self.command(&with_env(*manager, self.proxy.as_deref(), argv))?;
                 Ok(Some(format!("installed {}", names.join(" "))))
             }
-            Step::Run { argv, .. } => {
+            Step::Run { argv, .. } | Step::RunAfterChange { argv, .. } => {
                 self.command(argv)?;
                 Ok(None)
             }
@@ -648,14 +725,24 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// apt must not ask debconf questions of a run nobody watches.
-fn with_env(manager: PackageManager, argv: Vec<String>) -> Vec<String> {
-    let env = manager.env();
-    if env.is_empty() {
+/// apt must not ask debconf questions of a run nobody watches, and a --proxy must reach the
+/// package manager.
+fn with_env(manager: PackageManager, proxy: Option<&str>, argv: Vec<String>) -> Vec<String> {
+    let mut vars: Vec<String> = manager
+        .env()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if let Some(p) = proxy {
+        for k in ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"] {
+            vars.push(format!("{k}={p}"));
+        }
+    }
+    if vars.is_empty() {
         return argv;
     }
     let mut full = vec!["env".to_string()];
-    full.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+    full.extend(vars);
     full.extend(argv);
     full
 }

@@ -35,16 +35,22 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    pub fn new() -> Result<Fetcher, FetchError> {
-        let client = reqwest::blocking::Client::builder()
+    /// Without `proxy`, the proxy environment variables apply (as for curl).
+    pub fn new(proxy: Option<&str>) -> Result<Fetcher, FetchError> {
+        let setup = |why: String| FetchError::Unreachable {
+            url: String::new(),
+            why,
+        };
+        let mut builder = reqwest::blocking::Client::builder();
+        if let Some(p) = proxy {
+            builder = builder.proxy(reqwest::Proxy::all(p).map_err(|e| setup(e.to_string()))?);
+        }
+        let client = builder
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(60))
             .user_agent(concat!("dockup/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| FetchError::Unreachable {
-                url: String::new(),
-                why: e.to_string(),
-            })?;
+            .map_err(|e| setup(e.to_string()))?;
         Ok(Fetcher { client })
     }
 

@@ -1,6 +1,7 @@
 //! Running things on the machine. Every command dockup runs goes through a `CommandRunner`, so
 //! tests swap in `RecordingRunner` and see exactly the argv that would have run.
 
+pub mod config;
 mod daemon;
 mod executor;
 pub mod fetch;

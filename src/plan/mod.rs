@@ -58,29 +58,86 @@ impl FromStr for Channel {
     }
 }
 
-/// A base URL laid out like download.docker.com (`URL/linux/<distro>/...`).
+/// `--mirror`: a base URL laid out like download.docker.com (`URL/linux/<distro>/...`), or the
+/// name of a well-known mirror from platforms/mirrors.toml.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MirrorUrl(String);
+pub enum MirrorUrl {
+    Url(String),
+    Named(String),
+}
 
 impl FromStr for MirrorUrl {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().trim_end_matches('/');
-        let rest = s
+        if let Some(rest) = s
             .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        match rest {
-            Some(host) if !host.is_empty() && !s.contains(char::is_whitespace) => {
-                Ok(MirrorUrl(s.to_string()))
-            }
+            .or_else(|| s.strip_prefix("http://"))
+        {
+            return if !rest.is_empty() && !s.contains(char::is_whitespace) {
+                Ok(MirrorUrl::Url(s.to_string()))
+            } else {
+                Err(format!("`{s}` is not a usable URL"))
+            };
+        }
+        let is_name = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if is_name {
+            Ok(MirrorUrl::Named(s.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{s}` is neither an http(s) URL nor a mirror name; a mirror is a base URL laid out like https://download.docker.com"
+            ))
+        }
+    }
+}
+
+/// A proxy URL for dockup's downloads, the package manager and the daemon's pulls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyUrl(String);
+
+impl FromStr for ProxyUrl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let ok = ["http://", "https://", "socks5://", "socks5h://"]
+            .iter()
+            .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+            && !s.contains(char::is_whitespace);
+        if ok {
+            Ok(ProxyUrl(s.to_string()))
+        } else {
+            Err(format!(
+                "`{s}` is not a proxy URL (for example http://proxy.example:3128)"
+            ))
+        }
+    }
+}
+
+impl ProxyUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A registry mirror for the daemon's pulls (`registry-mirrors` in daemon.json).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryMirror(String);
+
+impl FromStr for RegistryMirror {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().parse::<MirrorUrl>() {
+            Ok(MirrorUrl::Url(u)) => Ok(RegistryMirror(u)),
             _ => Err(format!(
-                "`{s}` is not an http(s) URL; a mirror is a base URL laid out like https://download.docker.com"
+                "`{s}` is not a registry mirror URL (for example https://mirror.gcr.io)"
             )),
         }
     }
 }
 
-impl MirrorUrl {
+impl RegistryMirror {
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -96,6 +153,12 @@ pub struct PlanOptions {
     pub no_start: bool,
     /// Add this user to the `docker` group.
     pub add_user: Option<String>,
+    /// Merged into daemon.json `registry-mirrors`.
+    pub registry_mirrors: Vec<RegistryMirror>,
+    /// Used for downloads and package manager runs.
+    pub proxy: Option<ProxyUrl>,
+    /// Also write the proxy into the package manager's and the daemon's configuration.
+    pub persist_proxy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,6 +200,8 @@ pub enum PlanError {
         repo: String,
         series: String,
     },
+    #[error("there is no well-known mirror called `{name}`; known: {known}")]
+    UnknownMirror { name: String, known: String },
     #[error(
         "--version does not apply to the {strategy} strategy: its version is fixed by the {source_name}"
     )]
@@ -151,6 +216,9 @@ impl PlanError {
         match self {
             PlanError::MissingFact { what } if *what == "architecture" => {
                 Some("run on the machine itself, or add proc/sys/kernel/arch under --root".into())
+            }
+            PlanError::UnknownMirror { .. } => {
+                Some("or pass the mirror's base URL: --mirror https://host/path".into())
             }
             PlanError::VersionUnavailable { series, .. } => {
                 Some(format!("pass --version {series} (or omit --version)"))
@@ -226,8 +294,91 @@ impl Plan {
     }
 }
 
+/// Where the daemon reads its configuration.
+pub const DAEMON_JSON: &str = "/etc/docker/daemon.json";
+
+/// Registry mirrors and a persisted proxy: written before the daemon first starts.
+fn configure_daemon(plan: &mut Plan, decision: &Decision, opts: &PlanOptions) {
+    let mut settings = serde_json::Map::new();
+    if !opts.registry_mirrors.is_empty() {
+        let mirrors: Vec<&str> = opts.registry_mirrors.iter().map(|m| m.as_str()).collect();
+        settings.insert("registry-mirrors".into(), serde_json::json!(mirrors));
+    }
+    if let (true, Some(proxy)) = (opts.persist_proxy, &opts.proxy) {
+        let proxy = proxy.as_str();
+        let manager = match decision.strategy {
+            Strategy::Repo => decision.repo_choice.as_ref().map(|r| r.manager),
+            _ => decision.distro_choice.as_ref().map(|d| d.manager),
+        };
+        match manager {
+            Some(PackageManager::Apt) => plan.push(Step::WriteFile {
+                path: "/etc/apt/apt.conf.d/95dockup-proxy".into(),
+                contents: format!(
+                    "Acquire::http::Proxy \"{proxy}\";\nAcquire::https::Proxy \"{proxy}\";\n"
+                ),
+                mode: 0o644,
+                why: "Send apt through the proxy from now on".into(),
+            }),
+            Some(m @ (PackageManager::Dnf | PackageManager::Dnf5 | PackageManager::Yum)) => {
+                plan.push(Step::SetIniValue {
+                    path: if m == PackageManager::Yum {
+                        "/etc/yum.conf".into()
+                    } else {
+                        "/etc/dnf/dnf.conf".into()
+                    },
+                    section: "main".into(),
+                    key: "proxy".into(),
+                    value: proxy.into(),
+                })
+            }
+            Some(m) => plan.notes.push(format!(
+                "dockup does not persist a proxy for {} yet: configure it yourself for later updates",
+                m.name()
+            )),
+            None => {}
+        }
+        if decision.init == Some(InitSystem::Systemd) {
+            let file = "/etc/systemd/system/docker.service.d/http-proxy.conf".to_string();
+            let contents = format!(
+                "[Service]\nEnvironment=\"HTTP_PROXY={proxy}\" \"HTTPS_PROXY={proxy}\" \"NO_PROXY=localhost,127.0.0.1\"\n"
+            );
+            plan.push(Step::WriteFile {
+                path: file.clone(),
+                contents: contents.clone(),
+                mode: 0o644,
+                why: "Send the daemon's pulls through the proxy".into(),
+            });
+            plan.push(Step::RunAfterChange {
+                argv: vec!["systemctl".into(), "daemon-reload".into()],
+                why: "Make systemd read the new drop-in".into(),
+                file,
+                contents,
+            });
+        } else {
+            // daemon.json `proxies` works under any init system (Docker 23 and later).
+            settings.insert(
+                "proxies".into(),
+                serde_json::json!({
+                    "http-proxy": proxy,
+                    "https-proxy": proxy,
+                    "no-proxy": "localhost,127.0.0.1",
+                }),
+            );
+        }
+    }
+    if !settings.is_empty() {
+        plan.push(Step::MergeDaemonJson {
+            path: DAEMON_JSON.into(),
+            settings,
+        });
+    }
+}
+
 /// Starting the daemon, adding the user, verifying: the tail every Linux plan shares.
 fn finish_linux(plan: &mut Plan, decision: &Decision, opts: &PlanOptions) {
+    if decision.strategy != Strategy::Legacy {
+        configure_daemon(plan, decision, opts);
+    }
     if let Some(user) = &opts.add_user {
         plan.push(Step::AddUserToGroup {
             user: Some(user.clone()),

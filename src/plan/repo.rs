@@ -1,8 +1,8 @@
 //! Docker's own repository: the way Docker documents for each distribution, done exactly.
 
 use super::{
-    PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step, finish_linux,
-    required_arch,
+    MirrorUrl, PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step,
+    finish_linux, required_arch,
 };
 use crate::facts::LinuxFacts;
 use crate::platform::{AptKeyStyle, Catalog, Decision, RepoChoice, RepoFormat};
@@ -31,11 +31,23 @@ pub(super) fn plan(
         (None, Some(series)) => series.parse().ok(),
         (None, None) => None,
     };
-    let base = opts
-        .mirror
-        .as_ref()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| catalog.repo.base_url.clone());
+    let base =
+        match &opts.mirror {
+            None => catalog.repo.base_url.clone(),
+            Some(MirrorUrl::Url(url)) => url.clone(),
+            Some(MirrorUrl::Named(name)) => catalog
+                .mirror(name)
+                .map(|m| m.url.clone())
+                .ok_or_else(|| PlanError::UnknownMirror {
+                    name: name.clone(),
+                    known: catalog
+                        .mirrors
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?,
+        };
     let tree = format!("{base}/linux/{}", repo.target);
     let pin = match repo.format {
         RepoFormat::Apt => &catalog.keys.apt,

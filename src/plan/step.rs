@@ -59,6 +59,14 @@ pub enum Step {
         argv: Vec<String>,
         why: String,
     },
+    /// Run a command only when the file an earlier step writes has changed (a daemon-reload
+    /// after a unit drop-in).
+    RunAfterChange {
+        argv: Vec<String>,
+        why: String,
+        file: String,
+        contents: String,
+    },
     /// Start the daemon now and at every boot.
     EnableService {
         name: String,
@@ -116,6 +124,18 @@ pub enum Step {
     },
     Verify {
         argv: Vec<String>,
+    },
+    /// Merge settings into daemon.json, keeping what is there (lists are unioned), after a backup.
+    MergeDaemonJson {
+        path: String,
+        settings: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Set `key=value` in one section of an ini file (dnf.conf), keeping the rest.
+    SetIniValue {
+        path: String,
+        section: String,
+        key: String,
+        value: String,
     },
     /// Remove Docker's own packages (uninstall), those of them that are installed.
     UninstallPackages {
@@ -234,7 +254,7 @@ impl Step {
                 only_missing: true, ..
             } => "Install what the package manager needs for an https repository".into(),
             Step::InstallPackages { .. } => "Install Docker".into(),
-            Step::Run { why, .. } => why.clone(),
+            Step::Run { why, .. } | Step::RunAfterChange { why, .. } => why.clone(),
             Step::EnableService { init, .. } => {
                 format!("Start Docker now and at boot ({})", init.name())
             }
@@ -263,6 +283,8 @@ impl Step {
             }
             Step::Verify { .. } => "Check that Docker answers".into(),
             Step::StopDaemon { .. } => "Stop the Docker daemon".into(),
+            Step::MergeDaemonJson { .. } => "Configure the Docker daemon".into(),
+            Step::SetIniValue { key, path, .. } => format!("Set {key} in {path}"),
             Step::UninstallPackages { .. } => "Remove Docker's packages".into(),
             Step::RemoveFiles { .. } => "Remove Docker's repository and signing key".into(),
             Step::RemoveData { .. } => {
@@ -381,6 +403,10 @@ impl Step {
                 }
             }
             Step::Run { argv, .. } => vec![shell.line(argv)],
+            Step::RunAfterChange { argv, file, .. } => vec![format!(
+                "{}   # only when {file} changed",
+                shell.line(argv)
+            )],
             Step::EnableService {
                 name,
                 init,
@@ -482,6 +508,18 @@ impl Step {
                 ],
             },
             Step::Verify { argv } => vec![shell.line(argv)],
+            Step::MergeDaemonJson { path, settings } => {
+                let mut v = vec![format!("{path}: merge into what is there (a backup is kept):")];
+                let text = serde_json::to_string_pretty(settings).unwrap_or_default();
+                v.extend(text.lines().map(|l| format!("  {l}")));
+                v
+            }
+            Step::SetIniValue {
+                path,
+                section,
+                key,
+                value,
+            } => vec![format!("{path}: [{section}] {key}={value}")],
             Step::UninstallPackages { manager, packages } => vec![format!(
                 "{}   # only those of these that are installed",
                 shell_line(&manager.purge_argv(packages))

@@ -13,6 +13,7 @@ const DERIVATIVES: &str = include_str!("../../platforms/derivatives.toml");
 const DISTRO_PACKAGES: &str = include_str!("../../platforms/distro-packages.toml");
 const WINDOWS: &str = include_str!("../../platforms/windows.toml");
 const ARTIFACTS: &str = include_str!("../../platforms/artifacts.toml");
+const MIRRORS: &str = include_str!("../../platforms/mirrors.toml");
 
 #[derive(Debug, thiserror::Error)]
 #[error("the built-in platform catalog platforms/{file} is invalid: {why}")]
@@ -34,6 +35,22 @@ pub struct Catalog {
     pub windows: WindowsCatalog,
     pub artifacts: Vec<Artifact>,
     pub legacy: Legacy,
+    pub mirrors: Vec<Mirror>,
+}
+
+/// A well-known mirror of download.docker.com.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mirror {
+    pub name: String,
+    pub url: String,
+    pub description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MirrorsFile {
+    mirror: Vec<Mirror>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +409,7 @@ impl Catalog {
         let distros: DistroPackagesFile = parse("distro-packages.toml", DISTRO_PACKAGES)?;
         let windows: WindowsCatalog = parse("windows.toml", WINDOWS)?;
         let artifacts: ArtifactsFile = parse("artifacts.toml", ARTIFACTS)?;
+        let mirrors: MirrorsFile = parse("mirrors.toml", MIRRORS)?;
         Ok(Catalog {
             engine: repo.engine,
             repo: repo.repo,
@@ -404,6 +422,7 @@ impl Catalog {
             windows,
             artifacts: artifacts.artifact,
             legacy: artifacts.legacy,
+            mirrors: mirrors.mirror,
         })
     }
 
@@ -420,6 +439,12 @@ impl Catalog {
                     .iter()
                     .find(|d| d.ids.iter().any(|i| i == key_or_id))
             })
+    }
+
+    pub fn mirror(&self, name: &str) -> Option<&Mirror> {
+        self.mirrors
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
     }
 
     pub fn artifact(&self, key: &str) -> Option<&Artifact> {
@@ -463,6 +488,13 @@ mod tests {
                     assert!(!matches!(Arch::from_kernel_name(a), Arch::Other(_)), "{a}");
                 }
             }
+        }
+        for m in &c.mirrors {
+            assert!(
+                m.url.starts_with("https://") && !m.url.ends_with('/'),
+                "{}",
+                m.name
+            );
         }
         for a in &c.artifacts {
             assert!(a.url.starts_with("https://"), "{}", a.key);

@@ -321,3 +321,32 @@ fn a_readable_dpkg_database_makes_conflicts_and_prerequisites_exact() {
         "nothing to remove or add first"
     );
 }
+
+/// Two runs never interleave: the second says who holds the lock and changes nothing.
+#[test]
+fn a_second_concurrent_run_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock_path = dir.path().join("dockup.lock");
+    let file = std::fs::File::create(&lock_path).unwrap();
+    file.lock().unwrap();
+    std::fs::write(&lock_path, "4242\n").unwrap();
+    for args in [&["install", "-y"][..], &["uninstall", "-y"][..]] {
+        let out = Command::new(DOCKUP)
+            .args(args)
+            .env("DOCKUP_LOCK_FILE", &lock_path)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("another dockup run is in progress, pid 4242"),
+            "{err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "it printed a plan: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -253,3 +253,44 @@ fn a_failing_command_stops_the_run_with_its_output() {
     );
     assert!(!commands(&runner).iter().any(|c| c.contains("install")));
 }
+
+/// The distro strategy runs through the same executor: Alpine's plan, as commands.
+#[test]
+fn an_alpine_plan_runs_apk_and_openrc() {
+    use dockup::facts::{Facts, HostRoot};
+    use dockup::plan::PlanOptions;
+    use dockup::platform::{Catalog, DecideOptions};
+
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linux/alpine-3.19");
+    let facts = Facts::from_root(&HostRoot::at(root)).unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let decision = dockup::platform::decide(&facts, &catalog, &DecideOptions::default()).unwrap();
+    let p = dockup::plan::build(&facts, &decision, &catalog, &PlanOptions::default()).unwrap();
+    let runner = RecordingRunner::default();
+    for prefix in [
+        "apk update",
+        "apk add",
+        "rc-update",
+        "rc-service docker start",
+        "docker version",
+    ] {
+        runner.answer(prefix, ok(""));
+    }
+    let summary = run(&p, &runner, &mut Recorder::default(), false).unwrap();
+    assert_eq!(summary, RunSummary::Changed { steps_run: 4 });
+    let ran: Vec<String> = commands(&runner)
+        .into_iter()
+        .filter(|c| !c.starts_with("apk info") && !c.starts_with("rc-service docker status"))
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            "apk update",
+            "apk add docker docker-cli-compose",
+            "rc-update add docker default",
+            "rc-service docker start",
+            "docker version",
+        ]
+    );
+}

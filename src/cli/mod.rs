@@ -43,6 +43,15 @@ enum Command {
     Install(InstallArgs),
     /// Remove Docker's packages, repository and key; images and containers only with --purge.
     Uninstall(UninstallArgs),
+    /// Check that the docker CLI and daemon answer and that a container runs.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The image to run (it must run and exit by itself).
+    #[arg(long, value_name = "IMAGE", default_value = "hello-world")]
+    image: String,
 }
 
 /// Which machine: this one, a root tree, or a facts file.
@@ -199,6 +208,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Plan(args)) => plan(&machine, &args),
         Some(Command::Install(args)) => install(&machine, &args),
         Some(Command::Uninstall(args)) => uninstall(&machine, &args),
+        Some(Command::Verify(args)) => verify(&machine, &args),
         None => install(
             &machine,
             &InstallArgs {
@@ -310,6 +320,26 @@ fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let (_, decision, plan) = make_plan(machine, args)?;
     print_plan(machine, &decision, &plan);
     Ok(ExitCode::Success)
+}
+
+fn verify(machine: &MachineArgs, args: &VerifyArgs) -> Result<ExitCode, Failure> {
+    require_live(machine, "verify")?;
+    let checks = crate::exec::verify::run(&SystemRunner, &args.image);
+    let ok = checks.iter().all(|c| c.ok);
+    if machine.json {
+        ui::print_json(&serde_json::json!({"ok": ok, "checks": checks}));
+    } else {
+        ui::print(&ui::checks_text(&checks, &ui::Style::stdout()));
+    }
+    if ok {
+        Ok(ExitCode::Success)
+    } else {
+        Err(Failure::new(
+            ExitCode::Failed,
+            "Docker is not working yet",
+            Some("`dockup doctor` explains most reasons".into()),
+        ))
+    }
 }
 
 /// The live machine only: an install or uninstall never acts on a described one.

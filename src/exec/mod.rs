@@ -10,6 +10,7 @@ pub mod keys;
 pub mod lock;
 pub mod packages;
 mod sys;
+pub mod verify;
 
 pub use executor::{Event, ExecError, Executor, Observer, RunLog, RunSummary};
 

@@ -215,6 +215,20 @@ pub fn print_error(message: &str, help: Option<&str>) {
     let _ = io::stderr().write_all(text.as_bytes());
 }
 
+pub fn checks_text(checks: &[crate::exec::verify::Check], style: &Style) -> String {
+    checks
+        .iter()
+        .map(|c| {
+            let mark = if c.ok {
+                style.bold("ok  ")
+            } else {
+                style.error("FAIL")
+            };
+            format!("{mark} {:<10} {}\n", c.name, c.detail)
+        })
+        .collect()
+}
+
 /// Shows a run's progress: a line per step on a terminal or in a log, or one JSON object per
 /// event with `--json` (for provisioning tools).
 pub struct RunView {

@@ -119,16 +119,65 @@ fn plan_json_lists_typed_steps_with_their_commands() {
 
 #[test]
 fn install_dry_run_prints_the_same_plan() {
-    let root = fixture("linux/rocky-9");
-    let plan = dockup(&["plan", "--root", &root, "--channel", "test"]);
-    let dry = dockup(&["install", "--dry-run", "--root", &root, "--channel", "test"]);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("rocky.json");
+    let detected = dockup(&["detect", "--json", "--root", &fixture("linux/rocky-9")]);
+    std::fs::write(&facts, &detected.stdout).unwrap();
+    let facts = facts.to_str().unwrap();
+    let plan = dockup(&["plan", "--facts", facts, "--channel", "test"]);
+    let dry = dockup(&[
+        "install",
+        "--dry-run",
+        "--facts",
+        facts,
+        "--channel",
+        "test",
+    ]);
     assert!(plan.status.success() && dry.status.success());
     assert_eq!(plan.stdout, dry.stdout);
 }
 
+/// `install --root DIR` aims every command and file at the tree, and starts nothing there.
 #[test]
-fn install_refuses_to_act_on_a_described_machine() {
-    let out = dockup(&["install", "--root", &fixture("linux/debian-12")]);
+fn install_into_a_root_is_aimed_at_it() {
+    let root = std::fs::canonicalize(fixture("linux/rocky-9")).unwrap();
+    let root = root.to_str().unwrap();
+    let out = dockup(&["install", "--dry-run", "--json", "--root", root]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = stdout_json(&out);
+    let commands: Vec<String> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["commands"].as_array().unwrap().clone())
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let text = commands.join("\n");
+    assert!(
+        text.contains(&format!(
+            "dnf --installroot={root} --releasever=9 install -y docker-ce"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "rpm --root {root} --import {root}/etc/pki/rpm-gpg/docker-ce.asc"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{root}/etc/yum.repos.d/docker-ce.repo")),
+        "{text}"
+    );
+    assert!(!text.contains("systemctl"), "{text}");
+    // Installing for real needs a real machine: --facts only describes one.
+    let out = dockup(&["install", "--facts", "x.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn uninstall_refuses_to_act_on_a_described_machine() {
+    let out = dockup(&["uninstall", "--root", &fixture("linux/debian-12")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("only describe other machines"),

@@ -483,3 +483,78 @@ fn apt_repo_install_in_a_chroot() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!chroot.exists("var/lib/docker"));
 }
+
+/// `dockup install --root DIR` from outside: facts from the tree, apt run through chroot, files
+/// written under DIR, nothing started.
+#[test]
+fn apt_install_into_a_root_from_outside() {
+    if let Some(why) = unavailable() {
+        return skip_or_fail(&why);
+    }
+    let mirror = tempfile::Builder::new()
+        .prefix("dockup-e2e-mirror")
+        .tempdir()
+        .unwrap();
+    script("build-mirror.sh", mirror.path());
+    let fpr = std::fs::read_to_string(mirror.path().join("fingerprint"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let server = Server::serve_dir(mirror.path());
+    let chroot = Chroot::new();
+    let root = chroot.dir.path().to_str().unwrap().to_string();
+    let dockup = |args: &[&str]| {
+        let out = Command::new(DOCKUP)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        eprintln!(
+            "$ dockup {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+        out
+    };
+    let log = chroot.path("tmp/dockup.log");
+    let log = log.to_str().unwrap();
+    let args = [
+        "install",
+        "-y",
+        "--root",
+        &root,
+        "--mirror",
+        &server.url(),
+        "--key-fingerprint",
+        &fpr,
+        "--log",
+        log,
+    ];
+    let out = dockup(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        chroot.installed("docker-ce").as_deref(),
+        Some("5:27.3.1-1~debian.12~bookworm")
+    );
+    assert!(chroot.exists("etc/apt/keyrings/docker.asc"));
+    assert_eq!(
+        std::fs::read_to_string(chroot.path("etc/apt/sources.list.d/docker.list")).unwrap(),
+        format!(
+            "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] {}/linux/debian bookworm stable\n",
+            server.url()
+        )
+    );
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(
+        text.contains(&format!(
+            "$ chroot {root} env DEBIAN_FRONTEND=noninteractive apt-get install"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("dockerd"), "something was started:\n{text}");
+    // Again: nothing to do.
+    let out = dockup(&args);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+}

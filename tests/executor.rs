@@ -35,6 +35,7 @@ fn plan(steps: Vec<Step>) -> Plan {
     Plan {
         strategy: Strategy::Repo,
         shell: Shell::Posix,
+        root: None,
         steps,
         notes: Vec::new(),
     }

@@ -279,6 +279,7 @@ fn detect(machine: &MachineArgs, strategy: Option<Strategy>) -> Result<ExitCode,
 fn make_plan(
     machine: &MachineArgs,
     args: &PlanArgs,
+    install_root: Option<&std::path::Path>,
 ) -> Result<(Facts, Decision, plan::Plan), Failure> {
     let (facts, catalog, decision) = decide(machine, args.strategy)?;
     let opts = PlanOptions {
@@ -291,6 +292,7 @@ fn make_plan(
         registry_mirrors: args.registry_mirrors.clone(),
         proxy: args.proxy()?,
         persist_proxy: args.persist_proxy,
+        install_root: install_root.map(|p| p.display().to_string()),
     };
     let plan = plan::build(&facts, &decision, &catalog, &opts).map_err(|e| {
         let code = match e {
@@ -317,7 +319,7 @@ fn print_plan(machine: &MachineArgs, decision: &Decision, plan: &plan::Plan) {
 }
 
 fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
-    let (_, decision, plan) = make_plan(machine, args)?;
+    let (_, decision, plan) = make_plan(machine, args, None)?;
     print_plan(machine, &decision, &plan);
     Ok(ExitCode::Success)
 }
@@ -368,13 +370,35 @@ fn hold_lock() -> Result<lock::RunLock, Failure> {
     })
 }
 
+/// `install --root DIR` installs into the tree at DIR (an image being built): its facts are
+/// read from DIR and every command is aimed at it. Without --root, the running system.
 fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
-    if args.dry_run {
-        return plan(machine, &args.plan);
+    if machine.facts.is_some() && !args.dry_run {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            "install changes a real machine; --facts only describes another one",
+            Some("use `dockup plan --facts FILE` to see what would run there".into()),
+        ));
     }
-    require_live(machine, "install")?;
+    // dnf --installroot and gpgkey= paths need the root as an absolute path.
+    let install_root = match &machine.root {
+        Some(dir) => Some(std::fs::canonicalize(dir).map_err(|e| {
+            Failure::new(
+                ExitCode::BadInput,
+                format!("the root directory {} cannot be used: {e}", dir.display()),
+                None,
+            )
+        })?),
+        None => None,
+    };
+    let install_root = install_root.as_deref();
+    if args.dry_run {
+        let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
+        print_plan(machine, &decision, &plan);
+        return Ok(ExitCode::Success);
+    }
     let _lock = hold_lock()?;
-    let (_, decision, plan) = make_plan(machine, &args.plan)?;
+    let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
     let outcome = Outcome {
         verb: "install",
         done: "Docker is installed",

@@ -11,7 +11,8 @@ use super::keys::{self, KeyError};
 use super::{CommandOutput, CommandRunner, config, daemon, packages, sys};
 use crate::facts::InitSystem;
 use crate::plan::{
-    PackageManager, PackageSpec, Plan, Step, service_commands, shell_line, stop_commands,
+    InstallRoot, PackageManager, PackageSpec, Plan, Step, service_commands, shell_line,
+    stop_commands,
 };
 
 /// What the executor tells the UI.
@@ -156,6 +157,28 @@ pub struct Executor<'a> {
     backup_root: PathBuf,
     /// Passed to package manager commands and used for fetches.
     proxy: Option<String>,
+    /// The tree being installed into, when not the running system (from the plan).
+    root: Option<InstallRoot>,
+}
+
+/// Aims every command at the install root, if there is one.
+struct Rooted<'r> {
+    inner: &'r dyn CommandRunner,
+    root: Option<&'r InstallRoot>,
+}
+
+impl CommandRunner for Rooted<'_> {
+    fn run(&self, argv: &[&str]) -> std::io::Result<CommandOutput> {
+        match self.root {
+            None => self.inner.run(argv),
+            Some(root) => {
+                let owned: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+                let wrapped = root.wrap(&owned);
+                let refs: Vec<&str> = wrapped.iter().map(String::as_str).collect();
+                self.inner.run(&refs)
+            }
+        }
+    }
 }
 
 /// The outcome of a whole run.
@@ -185,6 +208,7 @@ impl<'a> Executor<'a> {
             is_root: sys::is_admin(),
             backup_root: PathBuf::from(fsops::BACKUP_ROOT),
             proxy: None,
+            root: None,
         }
     }
 
@@ -207,6 +231,7 @@ impl<'a> Executor<'a> {
     }
 
     pub fn run(&mut self, plan: &Plan) -> Result<RunSummary, ExecError> {
+        self.root = plan.root.clone();
         let total = plan.steps.len();
         // Satisfaction is decided up front: an index refresh is only needed if some install
         // after it is not done, and the root check only covers steps that will really run.
@@ -311,7 +336,7 @@ impl<'a> Executor<'a> {
             } => {
                 let mut have = Vec::new();
                 for p in packages {
-                    let version = packages::installed_version(self.runner, *manager, &p.name)?;
+                    let version = packages::installed_version(&self.rooted(), *manager, &p.name)?;
                     if let Some(pin) = &p.pin
                         && !pin.matches(&version)
                     {
@@ -515,17 +540,12 @@ impl<'a> Executor<'a> {
                 manager,
                 only_source,
             } => {
-                let mut argv = match manager.refresh_argv() {
-                    Some(argv) => argv,
-                    None => return Ok(None),
+                let Some(mut argv) = manager.refresh_argv() else {
+                    return Ok(None);
                 };
                 if let (PackageManager::Apt, Some(source)) = (manager, only_source) {
-                    if apt_lists_fresh(Path::new("/var/lib/apt/lists")) {
-                        argv.extend([
-                            format!("-o=Dir::Etc::sourcelist={source}"),
-                            "-o=Dir::Etc::sourceparts=-".into(),
-                            "-o=APT::Get::List-Cleanup=0".into(),
-                        ]);
+                    if apt_lists_fresh(&self.host_path("/var/lib/apt/lists")) {
+                        argv = PackageManager::apt_update_only(source);
                     } else {
                         self.observer.event(&Event::Note(
                             "the package lists are missing or older than a day: refreshing all of them".into(),
@@ -540,7 +560,7 @@ impl<'a> Executor<'a> {
                 package,
                 requested,
             } => {
-                let offered = packages::available_versions(self.runner, *manager, package)
+                let offered = packages::available_versions(&self.rooted(), *manager, package)
                     .map_err(ExecError::VersionList)?;
                 let found = packages::resolve(requested, &offered).ok_or_else(|| {
                     ExecError::VersionNotFound {
@@ -564,7 +584,7 @@ impl<'a> Executor<'a> {
                     packages
                         .iter()
                         .filter(|p| {
-                            packages::installed_version(self.runner, *manager, &p.name).is_none()
+                            packages::installed_version(&self.rooted(), *manager, &p.name).is_none()
                         })
                         .collect()
                 } else {
@@ -640,6 +660,21 @@ impl<'a> Executor<'a> {
         }
     }
 
+    fn rooted(&self) -> Rooted<'_> {
+        Rooted {
+            inner: self.runner,
+            root: self.root.as_ref(),
+        }
+    }
+
+    /// A path inside the machine being installed, as a host path.
+    fn host_path(&self, inner: &str) -> PathBuf {
+        PathBuf::from(match &self.root {
+            Some(root) => root.host_path(inner),
+            None => inner.to_string(),
+        })
+    }
+
     fn confirm(&mut self, question: &str, flag: &str) -> Result<(), ExecError> {
         if self.yes {
             self.log.line(&format!("confirmed by {flag}: {question}"));
@@ -658,7 +693,7 @@ impl<'a> Executor<'a> {
     fn installed_among(&self, manager: PackageManager, candidates: &[String]) -> Vec<String> {
         candidates
             .iter()
-            .filter(|p| packages::installed_version(self.runner, manager, p).is_some())
+            .filter(|p| packages::installed_version(&self.rooted(), manager, p).is_some())
             .cloned()
             .collect()
     }
@@ -670,7 +705,7 @@ impl<'a> Executor<'a> {
             InitSystem::Runit => vec!["sv", "status", name],
             _ => vec!["service", name, "status"],
         };
-        self.runner.run(&argv).is_ok_and(|o| o.success())
+        self.rooted().run(&argv).is_ok_and(|o| o.success())
     }
 
     fn write(
@@ -698,7 +733,11 @@ impl<'a> Executor<'a> {
     }
 
     fn command(&mut self, argv: &[String]) -> Result<CommandOutput, ExecError> {
-        let line = shell_line(argv);
+        let argv = match &self.root {
+            Some(root) => root.wrap(argv),
+            None => argv.to_vec(),
+        };
+        let line = shell_line(&argv);
         self.log.line(&format!("$ {line}"));
         let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
         let out = self.runner.run(&refs).map_err(|e| ExecError::Spawn {

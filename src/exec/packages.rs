@@ -53,27 +53,10 @@ pub fn available_versions(
     manager: PackageManager,
     package: &str,
 ) -> Result<Vec<String>, String> {
-    let argv: Vec<&str> = match manager {
-        PackageManager::Apt => vec!["apt-cache", "madison", package],
-        PackageManager::Dnf | PackageManager::Dnf5 | PackageManager::Yum => {
-            vec![
-                manager.name(),
-                "list",
-                "--showduplicates",
-                "--quiet",
-                package,
-            ]
-        }
-        PackageManager::Zypper => vec![
-            "zypper",
-            "--quiet",
-            "search",
-            "-s",
-            "--match-exact",
-            package,
-        ],
-        other => return Err(format!("{} cannot list versions", other.name())),
-    };
+    let argv = manager
+        .versions_argv(package)
+        .ok_or_else(|| format!("{} cannot list versions", manager.name()))?;
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = runner.run(&argv).map_err(|e| e.to_string())?;
     if !out.success() {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());

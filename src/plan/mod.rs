@@ -7,6 +7,7 @@ mod fingerprint;
 mod legacy;
 mod pkg;
 mod repo;
+mod root;
 mod server;
 mod step;
 mod toolbox;
@@ -21,7 +22,10 @@ use serde::Serialize;
 
 pub use fingerprint::Fingerprint;
 pub use pkg::PackageManager;
-pub use step::{PackageSpec, RcTool, Shell, Step, service_commands, shell_line, stop_commands};
+pub use root::InstallRoot;
+pub use step::{
+    PackageSpec, RcTool, Render, Shell, Step, service_commands, shell_line, stop_commands,
+};
 pub use uninstall::build as build_uninstall;
 pub use version::VersionReq;
 
@@ -159,6 +163,8 @@ pub struct PlanOptions {
     pub proxy: Option<ProxyUrl>,
     /// Also write the proxy into the package manager's and the daemon's configuration.
     pub persist_proxy: bool,
+    /// Install into this root tree (an image being built) instead of the running system.
+    pub install_root: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -166,6 +172,9 @@ pub struct Plan {
     pub strategy: Strategy,
     /// The shell the commands are written for.
     pub shell: Shell,
+    /// Set when installing into another root tree rather than the running system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<InstallRoot>,
     pub steps: Vec<Step>,
     /// What the user should know that is not a step (re-login for the group, ...).
     pub notes: Vec<String>,
@@ -173,10 +182,14 @@ pub struct Plan {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ctx = Render {
+            shell: self.shell,
+            root: self.root.as_ref(),
+        };
         for (i, step) in self.steps.iter().enumerate() {
-            match self.shell {
-                Shell::Posix => write!(f, "{:>2}. {step}", i + 1)?,
-                Shell::Cmd => write!(f, "{:>2}. {step:#}", i + 1)?,
+            writeln!(f, "{:>2}. {}", i + 1, step.title())?;
+            for line in step.lines(&ctx) {
+                writeln!(f, "    {line}")?;
             }
         }
         for note in &self.notes {
@@ -200,6 +213,10 @@ pub enum PlanError {
         repo: String,
         series: String,
     },
+    #[error(
+        "installing into another root is only possible for the repo and distro strategies, not {strategy}"
+    )]
+    RootNotSupported { strategy: Strategy },
     #[error("there is no well-known mirror called `{name}`; known: {known}")]
     UnknownMirror { name: String, known: String },
     #[error(
@@ -256,6 +273,18 @@ pub fn build(
             source_name,
         });
     }
+    // Nothing can be started inside a tree that is not booted.
+    let rooted_opts;
+    let opts = match &opts.install_root {
+        Some(_) => {
+            rooted_opts = PlanOptions {
+                no_start: true,
+                ..opts.clone()
+            };
+            &rooted_opts
+        }
+        None => opts,
+    };
     let mut plan = match (decision.strategy, linux, windows) {
         (Strategy::Repo, Some(l), _) => repo::plan(l, decision, catalog, opts)?,
         (Strategy::Distro, Some(l), _) => distro::plan(l, decision, opts)?,
@@ -276,6 +305,21 @@ pub fn build(
     if windows.is_some() {
         plan.shell = Shell::Cmd;
     }
+    if let Some(dir) = &opts.install_root {
+        if !matches!(decision.strategy, Strategy::Repo | Strategy::Distro) {
+            return Err(PlanError::RootNotSupported {
+                strategy: decision.strategy,
+            });
+        }
+        let releasever = decision
+            .repo_choice
+            .as_ref()
+            .filter(|r| r.format == crate::platform::RepoFormat::Rpm)
+            .map(|r| r.release.clone());
+        let root = InstallRoot::new(dir, releasever);
+        aim_at_root(&mut plan, &root);
+        plan.root = Some(root);
+    }
     Ok(plan)
 }
 
@@ -284,6 +328,7 @@ impl Plan {
         Plan {
             strategy: Strategy::Unsupported,
             shell: Shell::Posix,
+            root: None,
             steps: Vec::new(),
             notes: Vec::new(),
         }
@@ -291,6 +336,26 @@ impl Plan {
 
     fn push(&mut self, step: Step) {
         self.steps.push(step);
+    }
+}
+
+/// File paths in the steps become host paths under the root. Commands stay as they are: the
+/// executor and the renderer aim them at the root (`InstallRoot::wrap`).
+fn aim_at_root(plan: &mut Plan, root: &InstallRoot) {
+    for step in &mut plan.steps {
+        match step {
+            Step::WriteFile { path, .. }
+            | Step::MergeDaemonJson { path, .. }
+            | Step::SetIniValue { path, .. } => *path = root.host_path(path),
+            Step::RunAfterChange { file, .. } => *file = root.host_path(file),
+            Step::AddSigningKey { dest, .. } => *dest = root.host_path(dest),
+            Step::RemoveFiles { paths } => {
+                for p in paths.iter_mut() {
+                    *p = root.host_path(p);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -95,6 +95,36 @@ impl PackageManager {
         }))
     }
 
+    /// apt-get update reading only one sources file: Docker's, when the rest is fresh.
+    pub fn apt_update_only(source: &str) -> Vec<String> {
+        vec![
+            "apt-get".into(),
+            "update".into(),
+            format!("-o=Dir::Etc::sourcelist={source}"),
+            "-o=Dir::Etc::sourceparts=-".into(),
+            "-o=APT::Get::List-Cleanup=0".into(),
+        ]
+    }
+
+    /// argv listing every version of `package` the repositories offer.
+    pub fn versions_argv(&self, package: &str) -> Option<Vec<String>> {
+        Some(match self {
+            PackageManager::Apt => strings(&["apt-cache", "madison", package]),
+            PackageManager::Dnf | PackageManager::Dnf5 | PackageManager::Yum => {
+                strings(&[self.name(), "list", "--showduplicates", "--quiet", package])
+            }
+            PackageManager::Zypper => strings(&[
+                "zypper",
+                "--quiet",
+                "search",
+                "-s",
+                "--match-exact",
+                package,
+            ]),
+            _ => return None,
+        })
+    }
+
     /// Environment an unattended run needs (debconf must not ask).
     pub fn env(&self) -> &'static [(&'static str, &'static str)] {
         match self {

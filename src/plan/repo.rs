@@ -1,8 +1,8 @@
 //! Docker's own repository: the way Docker documents for each distribution, done exactly.
 
 use super::{
-    MirrorUrl, PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step, conflicts_step,
-    finish_linux, required_arch,
+    InstallRoot, MirrorUrl, PackageManager, PackageSpec, Plan, PlanError, PlanOptions, Step,
+    conflicts_step, finish_linux, required_arch,
 };
 use crate::facts::LinuxFacts;
 use crate::platform::{AptKeyStyle, Catalog, Decision, RepoChoice, RepoFormat};
@@ -112,7 +112,15 @@ pub(super) fn plan(
             };
             plan.push(Step::WriteFile {
                 path: format!("{dir}/docker-ce.repo"),
-                contents: rpm_repo_file(repo, &tree, &key_path, opts.channel.name()),
+                // dnf --installroot reads gpgkey= paths on the host, not in the root.
+                contents: rpm_repo_file(
+                    repo,
+                    &tree,
+                    &opts.install_root.as_deref().map_or(key_path.clone(), |d| {
+                        InstallRoot::new(d, None).host_path(&key_path)
+                    }),
+                    opts.channel.name(),
+                ),
                 mode: 0o644,
                 why: "Add Docker's rpm repository".into(),
             });

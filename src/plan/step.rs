@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Fingerprint, PackageManager, VersionReq};
+use super::{Fingerprint, InstallRoot, PackageManager, VersionReq};
 use crate::facts::InitSystem;
 use crate::platform::Artifact;
 
@@ -199,6 +199,22 @@ impl Shell {
     }
 }
 
+/// How steps are written out: for which shell, and aimed at which root.
+#[derive(Debug, Clone, Copy)]
+pub struct Render<'a> {
+    pub shell: Shell,
+    pub root: Option<&'a InstallRoot>,
+}
+
+impl Render<'_> {
+    pub fn line(&self, argv: &[String]) -> String {
+        match self.root {
+            Some(root) => self.shell.line(&root.wrap(argv)),
+            None => self.shell.line(argv),
+        }
+    }
+}
+
 /// Quotes an argv the way a user would type it into sh.
 pub fn shell_line(argv: &[String]) -> String {
     argv.iter()
@@ -294,7 +310,7 @@ impl Step {
     }
 
     /// The exact commands, or the file and its contents, this step amounts to.
-    pub fn lines(&self, shell: Shell) -> Vec<String> {
+    pub fn lines(&self, ctx: &Render) -> Vec<String> {
         match self {
             Step::Confirm { message, flag } => vec![
                 format!("! {message}"),
@@ -305,7 +321,7 @@ impl Step {
                 packages,
                 only_installed,
             } => {
-                let line = shell_line(&manager.remove_argv(packages));
+                let line = ctx.line(&manager.remove_argv(packages));
                 if *only_installed {
                     vec![format!("{line}   # only those of these that are installed")]
                 } else {
@@ -330,7 +346,7 @@ impl Step {
                     format!("# dockup fetches it itself and writes it only if the key's fingerprint is {}", fingerprint.hex()),
                 ];
                 if *rpm_import {
-                    v.push(format!("rpm --import {dest}"));
+                    v.push(ctx.line(&["rpm".to_string(), "--import".into(), dest.clone()]));
                 }
                 v
             }
@@ -348,25 +364,22 @@ impl Step {
                 manager,
                 only_source: Some(source),
             } if *manager == PackageManager::Apt => vec![
-                format!(
-                    "apt-get update -o Dir::Etc::sourcelist={source} -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0"
-                ),
+                ctx.line(&PackageManager::apt_update_only(source)),
                 "# the whole index instead (apt-get update) when the host's lists are missing or stale".into(),
             ],
             Step::RefreshIndex { manager, .. } => manager
                 .refresh_argv()
-                .map(|argv| vec![shell_line(&argv)])
+                .map(|argv| vec![ctx.line(&argv)])
                 .unwrap_or_default(),
             Step::ResolveVersion {
                 manager,
                 package,
                 requested,
             } => {
-                let query = match manager {
-                    PackageManager::Apt => format!("apt-cache madison {package}"),
-                    PackageManager::Zypper => format!("zypper search -s --match-exact {package}"),
-                    m => format!("{} list --showduplicates {package}", m.name()),
-                };
+                let query = manager
+                    .versions_argv(package)
+                    .map(|argv| ctx.line(&argv))
+                    .unwrap_or_default();
                 vec![format!(
                     "{query}   # newest version whose components start with {requested}: 24.0 never matches 24.04"
                 )]
@@ -389,11 +402,11 @@ impl Step {
                     .iter()
                     .map(|(k, v)| format!("{k}={v} "))
                     .collect();
-                let line = format!("{env}{}", shell_line(&manager.install_argv(&names)));
+                let line = format!("{env}{}", ctx.line(&manager.install_argv(&names)));
                 if *only_missing {
                     let mut v: Vec<String> = manager
                         .refresh_argv()
-                        .map(|argv| format!("{}   # only if one of them is missing", shell_line(&argv)))
+                        .map(|argv| format!("{}   # only if one of them is missing", ctx.line(&argv)))
                         .into_iter()
                         .collect();
                     v.push(format!("{line}   # only those not installed yet"));
@@ -402,10 +415,10 @@ impl Step {
                     vec![line]
                 }
             }
-            Step::Run { argv, .. } => vec![shell.line(argv)],
+            Step::Run { argv, .. } => vec![ctx.line(argv)],
             Step::RunAfterChange { argv, file, .. } => vec![format!(
                 "{}   # only when {file} changed",
-                shell.line(argv)
+                ctx.line(argv)
             )],
             Step::EnableService {
                 name,
@@ -413,10 +426,10 @@ impl Step {
                 rc_tool,
             } => service_commands(name, *init, *rc_tool)
                 .iter()
-                .map(|argv| shell_line(argv))
+                .map(|argv| ctx.line(argv))
                 .collect(),
             Step::StartDaemon { argv, log } => {
-                vec![format!("{} >>{log} 2>&1 &", shell_line(argv))]
+                vec![format!("{} >>{log} 2>&1 &", ctx.line(argv))]
             }
             Step::AddUserToGroup {
                 user,
@@ -488,7 +501,7 @@ impl Step {
                 ];
                 argv.extend(args.iter().cloned());
                 argv.push(name.clone());
-                vec![shell.line(&argv)]
+                vec![ctx.line(&argv)]
             }
             Step::PersistMachineEnv { machine, profile } => match profile {
                 Some(profile) => vec![
@@ -507,7 +520,7 @@ impl Step {
                     format!("setx DOCKER_MACHINE_NAME {machine}"),
                 ],
             },
-            Step::Verify { argv } => vec![shell.line(argv)],
+            Step::Verify { argv } => vec![ctx.line(argv)],
             Step::MergeDaemonJson { path, settings } => {
                 let mut v = vec![format!("{path}: merge into what is there (a backup is kept):")];
                 let text = serde_json::to_string_pretty(settings).unwrap_or_default();
@@ -522,25 +535,25 @@ impl Step {
             } => vec![format!("{path}: [{section}] {key}={value}")],
             Step::UninstallPackages { manager, packages } => vec![format!(
                 "{}   # only those of these that are installed",
-                shell_line(&manager.purge_argv(packages))
+                ctx.line(&manager.purge_argv(packages))
             )],
             Step::StopDaemon {
                 init: InitSystem::None | InitSystem::Unknown,
             } => vec!["kill -TERM \"$(cat /var/run/docker.pid)\"   # then wait until dockerd has stopped".into()],
             Step::StopDaemon { init } => stop_commands(*init)
                 .iter()
-                .map(|argv| shell_line(argv))
+                .map(|argv| ctx.line(argv))
                 .collect(),
             Step::RemoveFiles { paths } => {
                 let mut argv = vec!["rm".to_string(), "-f".into()];
                 argv.extend(paths.iter().cloned());
-                vec![shell_line(&argv)]
+                vec![ctx.line(&argv)]
             }
             Step::RemoveData { dirs } => {
                 let mut argv = vec!["rm".to_string(), "-rf".into()];
                 argv.extend(dirs.iter().cloned());
                 vec![
-                    shell_line(&argv),
+                    ctx.line(&argv),
                     "# asks first: this cannot be undone".into(),
                 ]
             }
@@ -618,7 +631,7 @@ impl fmt::Display for Step {
             Shell::Posix
         };
         writeln!(f, "{}", self.title())?;
-        for line in self.lines(shell) {
+        for line in self.lines(&Render { shell, root: None }) {
             writeln!(f, "    {line}")?;
         }
         Ok(())

@@ -163,7 +163,11 @@ pub fn plan_json(decision: &Decision, plan: &Plan) -> Value {
             let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut v {
                 map.insert("title".into(), json!(step.title()));
-                map.insert("commands".into(), json!(step.lines(plan.shell)));
+                let ctx = crate::plan::Render {
+                    shell: plan.shell,
+                    root: plan.root.as_ref(),
+                };
+                map.insert("commands".into(), json!(step.lines(&ctx)));
             }
             v
         })

@@ -399,3 +399,42 @@ fn a_second_concurrent_run_fails_clearly() {
         );
     }
 }
+
+/// Without root nothing is changed and the error names every step that needs root.
+#[test]
+fn without_root_install_names_what_needs_root() {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let has_setpriv = Command::new("setpriv").arg("--version").output().is_ok();
+    if !is_root || !has_setpriv {
+        eprintln!("skipped: needs root and setpriv to become an unprivileged user");
+        return;
+    }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    std::fs::set_permissions(
+        log.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .unwrap();
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            DOCKUP,
+            "install",
+            "-y",
+            "--log",
+        ])
+        .arg(log.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("dockup must run as root to:"), "{err}");
+    assert!(err.contains("Install Docker"), "{err}");
+    assert!(err.contains("--sudo"), "{err}");
+}

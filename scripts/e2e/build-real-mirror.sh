@@ -102,7 +102,7 @@ mkdir -p "$cache_debs"
 
 # cached_deb PACKAGE: prints the cached .deb of PACKAGE (the highest version if several).
 cached_deb() {
-    local f best= best_v= v
+    local f best='' best_v='' v
     for f in "$cache_debs/$1"_*_amd64.deb; do
         [[ -f $f ]] || continue
         v=$(dpkg-deb -f "$f" Version)

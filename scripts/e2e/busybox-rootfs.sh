@@ -35,7 +35,7 @@ trap 'rm -rf -- "$work"' EXIT
 # The cached busybox-static .deb (the highest version if several); apt-get download it if none.
 # apt names it busybox-static_1%3a1.35.0-..._amd64.deb (the epoch's ":" is URL-encoded).
 cached_deb() {
-    local f best= best_v= v
+    local f best='' best_v='' v
     for f in "$cache_debs/$1"_*_amd64.deb; do
         [[ -f $f ]] || continue
         v=$(dpkg-deb -f "$f" Version)

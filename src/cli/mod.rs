@@ -148,6 +148,9 @@ struct InstallArgs {
         default_value = "/var/log/dockup/dockup.log"
     )]
     log: PathBuf,
+    /// When not root, run again through sudo (asks for your password).
+    #[arg(long)]
+    sudo: bool,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +230,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
                 dry_run: false,
                 yes: false,
                 log: PathBuf::from("/var/log/dockup/dockup.log"),
+                sudo: false,
             },
         ),
     }
@@ -344,6 +348,30 @@ fn verify(machine: &MachineArgs, args: &VerifyArgs) -> Result<ExitCode, Failure>
     }
 }
 
+/// Replaces this process with `sudo -- dockup <same arguments but --sudo>`; returns only if
+/// that could not start.
+fn reexec_with_sudo() -> Failure {
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--sudo")
+        .collect();
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("dockup"));
+    let mut command = std::process::Command::new("sudo");
+    command.arg("--").arg(exe).args(args);
+    #[cfg(unix)]
+    let err = std::os::unix::process::CommandExt::exec(&mut command);
+    #[cfg(not(unix))]
+    let err = std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "run dockup from an elevated prompt",
+    );
+    Failure::new(
+        ExitCode::Failed,
+        format!("cannot run sudo: {err}"),
+        Some("run dockup as root instead".into()),
+    )
+}
+
 /// The live machine only: an install or uninstall never acts on a described one.
 fn require_live(machine: &MachineArgs, verb: &str) -> Result<(), Failure> {
     if machine.root.is_some() || machine.facts.is_some() {
@@ -360,14 +388,18 @@ fn require_live(machine: &MachineArgs, verb: &str) -> Result<(), Failure> {
 
 /// Two runs never interleave: the lock is held before the facts are read, so the plan
 /// describes the machine as it is.
-fn hold_lock() -> Result<lock::RunLock, Failure> {
-    lock::acquire(&lock::default_path()).map_err(|e| {
-        Failure::new(
+/// Without root the lock cannot be created, and nothing can be changed either: the run goes on
+/// without it, and the executor names what needs root (or finds nothing to do).
+fn hold_lock() -> Result<Option<lock::RunLock>, Failure> {
+    match lock::acquire(&lock::default_path()) {
+        Ok(held) => Ok(Some(held)),
+        Err(lock::LockError::Io { .. }) if !crate::exec::is_admin() => Ok(None),
+        Err(e) => Err(Failure::new(
             ExitCode::Failed,
             e,
             Some("wait for the other run to finish".into()),
-        )
-    })
+        )),
+    }
 }
 
 /// `install --root DIR` installs into the tree at DIR (an image being built): its facts are
@@ -397,6 +429,9 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         print_plan(machine, &decision, &plan);
         return Ok(ExitCode::Success);
     }
+    if args.sudo && !crate::exec::is_admin() {
+        return Err(reexec_with_sudo());
+    }
     let _lock = hold_lock()?;
     let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
     let outcome = Outcome {
@@ -420,7 +455,7 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
     if !args.dry_run {
         require_live(machine, "uninstall")?;
     }
-    let _lock = (!args.dry_run).then(hold_lock).transpose()?;
+    let _lock = if args.dry_run { None } else { hold_lock()? };
     let (facts, catalog, decision) = decide(machine, None)?;
     let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge)
         .map_err(|e| Failure::new(ExitCode::Unsupported, &e, e.help()))?;

@@ -87,7 +87,9 @@ impl ExecError {
         match self {
             ExecError::Key(e) => e.help(),
             ExecError::Fetch(e) => e.help(),
-            ExecError::NotRoot { .. } => Some("rerun with sudo (or as root)".into()),
+            ExecError::NotRoot { .. } => {
+                Some("rerun as root, or add --sudo to have dockup run itself through sudo".into())
+            }
             ExecError::NeedsConfirmation { flag, .. } => Some(format!("rerun with {flag}")),
             ExecError::VersionNotFound { .. } => {
                 Some("pass one of the versions listed, or omit --version for the newest".into())

@@ -13,6 +13,7 @@ mod sys;
 pub mod verify;
 
 pub use executor::{Event, ExecError, Executor, Observer, RunLog, RunSummary};
+pub use sys::is_admin;
 
 use std::cell::RefCell;
 use std::io;

@@ -401,6 +401,7 @@ fn a_second_concurrent_run_fails_clearly() {
 }
 
 /// Without root nothing is changed and the error names every step that needs root.
+#[cfg(unix)]
 #[test]
 fn without_root_install_names_what_needs_root() {
     let is_root = Command::new("id")

@@ -126,6 +126,8 @@ cleanup() {
             in_chroot nft delete table "$family" "$name" 2>/dev/null \
                 || echo "check-real: could not delete nft table $family $name" >&2
         done < <(in_chroot nft list tables 2>/dev/null)
+        [[ $(in_chroot nft list tables 2>/dev/null) == "$nft_before" ]] \
+            || echo "check-real: nftables tables differ from before dockerd started" >&2
     fi
     if [[ -n $ip_forward ]]; then
         local d
@@ -227,6 +229,9 @@ expect_version containerd.io "$containerd_v"
 # shellcheck disable=SC2016 # ${Conffiles} is a dpkg-query format field, not a shell variable.
 conffiles=$(in_chroot dpkg-query -W -f '${Conffiles}\n' docker-ce)
 grep -q ' /etc/init.d/docker ' <<<"$conffiles" || die "/etc/init.d/docker is not a conffile of docker-ce: $conffiles"
+# The repacked md5sums match what was installed.
+out=$(in_chroot dpkg --verify docker-ce docker-ce-cli containerd.io 2>&1) || die "dpkg --verify failed: $out"
+[[ -z $out ]] || die "dpkg --verify: $out"
 in_chroot docker --version >&2
 expect_output 'Docker Compose version v2.29.7' docker compose version
 expect_output 'github.com/docker/buildx v0.17.1' docker buildx version

@@ -601,9 +601,10 @@ impl<'a> Executor<'a> {
                         Some(v) if v.is_exact_package_version() => {
                             manager.pinned(&p.name, v.as_str())
                         }
-                        Some(v) => {
-                            manager.pinned(&p.name, self.resolved.as_deref().unwrap_or(v.as_str()))
-                        }
+                        Some(v) => manager.pinned(
+                            &p.name,
+                            &pin_version(*manager, self.resolved.as_deref().unwrap_or(v.as_str())),
+                        ),
                         None => p.name.clone(),
                     })
                     .collect();
@@ -804,6 +805,18 @@ fn apt_lists_fresh(dir: &Path) -> bool {
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age < day)
     })
+}
+
+/// The version string a package manager takes in a pin. rpm packages of one release carry
+/// different epochs (docker-ce 3:, docker-ce-cli 1:), so dnf and zypper get it without one.
+fn pin_version(manager: PackageManager, version: &str) -> String {
+    match manager {
+        PackageManager::Apt => version.to_string(),
+        _ => version
+            .split_once(':')
+            .map_or(version, |(_, rest)| rest)
+            .to_string(),
+    }
 }
 
 /// Whether /etc/group lists `user` as a member of `group`.

@@ -6,143 +6,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use support::http::Server;
+use support::e2e::{Chroot, Mirror, skip_or_fail, unavailable};
 
 const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
-
-fn repo_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Why this machine cannot run the test, if it cannot.
-fn unavailable() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("not root".into());
-    }
-    if Command::new("chroot").arg("--version").output().is_err() {
-        return Some("no chroot command".into());
-    }
-    None
-}
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("DOCKUP_E2E").as_deref() == Ok("require") {
-        panic!("the e2e test cannot run here: {why}");
-    }
-    eprintln!("skipped: {why}");
-}
-
-fn script(name: &str, dest: &Path) {
-    let status = Command::new("bash")
-        .arg(repo_dir().join("scripts/e2e").join(name))
-        .arg(dest)
-        .status()
-        .unwrap();
-    assert!(status.success(), "{name} failed");
-}
-
-/// A chroot with /proc and a private /dev/pts mounted, unmounted again when dropped.
-struct Chroot {
-    dir: tempfile::TempDir,
-    mounts: Vec<PathBuf>,
-}
-
-impl Chroot {
-    fn new() -> Chroot {
-        let dir = tempfile::Builder::new()
-            .prefix("dockup-e2e-root")
-            .tempdir()
-            .unwrap();
-        script("build-chroot.sh", dir.path());
-        let mut me = Chroot {
-            dir,
-            mounts: Vec::new(),
-        };
-        me.mount(&["-t", "proc", "proc"], "proc");
-        me.mount(
-            &[
-                "-t",
-                "devpts",
-                "-o",
-                "newinstance,ptmxmode=0666,mode=0620",
-                "devpts",
-            ],
-            "dev/pts",
-        );
-        let bin = me.path("usr/local/bin/dockup");
-        std::fs::copy(DOCKUP, &bin).unwrap();
-        me
-    }
-
-    fn mount(&mut self, args: &[&str], at: &str) {
-        let target = self.path(at);
-        std::fs::create_dir_all(&target).unwrap();
-        let ok = Command::new("mount")
-            .args(args)
-            .arg(&target)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "mount {at}");
-        self.mounts.push(target);
-    }
-
-    fn path(&self, inner: &str) -> PathBuf {
-        self.dir.path().join(inner)
-    }
-
-    fn run(&self, argv: &[&str]) -> Output {
-        Command::new("chroot")
-            .arg(self.dir.path())
-            .args(argv)
-            .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
-            .env("LANG", "C.UTF-8")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
-    }
-
-    fn dockup(&self, args: &[&str]) -> Output {
-        let mut argv = vec!["/usr/local/bin/dockup"];
-        argv.extend(args);
-        let out = self.run(&argv);
-        eprintln!(
-            "$ dockup {}\n{}{}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn installed(&self, package: &str) -> Option<String> {
-        let out = self.run(&["dpkg-query", "-W", "-f=${Status} ${Version}", package]);
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        text.strip_prefix("install ok installed ")
-            .map(str::to_string)
-    }
-
-    fn exists(&self, inner: &str) -> bool {
-        self.path(inner).exists()
-    }
-}
-
-impl Drop for Chroot {
-    fn drop(&mut self) {
-        for m in self.mounts.iter().rev() {
-            let _ = Command::new("umount").arg("-l").arg(m).status();
-        }
-    }
-}
 
 /// A stand-in for Debian's docker.io, to show a conflicting package is handled.
 fn install_fake_docker_io(chroot: &Chroot) {
@@ -182,22 +51,9 @@ fn apt_repo_install_in_a_chroot() {
     if let Some(why) = unavailable() {
         return skip_or_fail(&why);
     }
-    let mirror = tempfile::Builder::new()
-        .prefix("dockup-e2e-mirror")
-        .tempdir()
-        .unwrap();
-    script("build-mirror.sh", mirror.path());
-    let fpr = std::fs::read_to_string(mirror.path().join("fingerprint"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let wrong = std::fs::read_to_string(mirror.path().join("wrong-fingerprint"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let server = Server::serve_dir(mirror.path());
-    let url = server.url();
-    let chroot = Chroot::new();
+    let mirror = Mirror::build("build-mirror.sh");
+    let (fpr, wrong, url) = (mirror.fpr.clone(), mirror.wrong.clone(), mirror.url());
+    let chroot = Chroot::new(env!("CARGO_BIN_EXE_dockup"));
     let key_file = "etc/apt/keyrings/docker.asc";
     let list_file = "etc/apt/sources.list.d/docker.list";
 
@@ -292,7 +148,7 @@ fn apt_repo_install_in_a_chroot() {
     }
     assert_eq!(
         std::fs::read(chroot.path(key_file)).unwrap(),
-        std::fs::read(mirror.path().join("linux/debian/gpg")).unwrap()
+        std::fs::read(mirror.dir.path().join("linux/debian/gpg")).unwrap()
     );
     assert_eq!(
         std::fs::read_to_string(chroot.path(list_file)).unwrap(),
@@ -491,17 +347,9 @@ fn apt_install_into_a_root_from_outside() {
     if let Some(why) = unavailable() {
         return skip_or_fail(&why);
     }
-    let mirror = tempfile::Builder::new()
-        .prefix("dockup-e2e-mirror")
-        .tempdir()
-        .unwrap();
-    script("build-mirror.sh", mirror.path());
-    let fpr = std::fs::read_to_string(mirror.path().join("fingerprint"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let server = Server::serve_dir(mirror.path());
-    let chroot = Chroot::new();
+    let mirror = Mirror::build("build-mirror.sh");
+    let fpr = mirror.fpr.clone();
+    let chroot = Chroot::new(env!("CARGO_BIN_EXE_dockup"));
     let root = chroot.dir.path().to_str().unwrap().to_string();
     let dockup = |args: &[&str]| {
         let out = Command::new(DOCKUP)
@@ -525,7 +373,7 @@ fn apt_install_into_a_root_from_outside() {
         "--root",
         &root,
         "--mirror",
-        &server.url(),
+        &mirror.url(),
         "--key-fingerprint",
         &fpr,
         "--log",
@@ -542,7 +390,7 @@ fn apt_install_into_a_root_from_outside() {
         std::fs::read_to_string(chroot.path("etc/apt/sources.list.d/docker.list")).unwrap(),
         format!(
             "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] {}/linux/debian bookworm stable\n",
-            server.url()
+            mirror.url()
         )
     );
     let text = std::fs::read_to_string(log).unwrap();

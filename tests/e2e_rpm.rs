@@ -6,26 +6,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use support::http::Server;
+use support::e2e::{Mirror, skip_or_fail, unavailable};
 
 const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
 
 const ROCKY_OS_RELEASE: &str = include_str!("fixtures/linux/rocky-9/etc/os-release");
-
-fn unavailable() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    (String::from_utf8_lossy(&uid.stdout).trim() != "0").then(|| "not root".to_string())
-}
-
-fn skip_or_fail(why: &str) {
-    if std::env::var("DOCKUP_E2E").as_deref() == Ok("require") {
-        panic!("the e2e test cannot run here: {why}");
-    }
-    eprintln!("skipped: {why}");
-}
 
 /// What an empty Rocky 9 image has before Docker: its identity and dnf's configuration.
 fn rocky_root(dir: &Path) {
@@ -90,26 +78,8 @@ fn dnf_install_into_an_empty_rocky_root() {
     if let Some(why) = unavailable() {
         return skip_or_fail(&why);
     }
-    let mirror = tempfile::Builder::new()
-        .prefix("dockup-e2e-rpm")
-        .tempdir()
-        .unwrap();
-    let status = Command::new("bash")
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/e2e/build-rpm-mirror.sh"))
-        .arg(mirror.path())
-        .status()
-        .unwrap();
-    assert!(status.success(), "build-rpm-mirror.sh failed");
-    let fpr = std::fs::read_to_string(mirror.path().join("fingerprint"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let wrong = std::fs::read_to_string(mirror.path().join("wrong-fingerprint"))
-        .unwrap()
-        .trim()
-        .to_string();
-    let server = Server::serve_dir(mirror.path());
-    let url = server.url();
+    let mirror = Mirror::build("build-rpm-mirror.sh");
+    let (fpr, wrong, url) = (mirror.fpr.clone(), mirror.wrong.clone(), mirror.url());
     let env = Env::new();
     let root_dir = tempfile::Builder::new()
         .prefix("dockup-e2e-rocky")

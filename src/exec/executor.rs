@@ -240,7 +240,18 @@ impl<'a> Executor<'a> {
         let done: Vec<Option<String>> = (0..total)
             .map(|i| self.already_done(&plan.steps[i], &plan.steps[i + 1..]))
             .collect();
-        if done.iter().all(Option::is_some) {
+        // Checks change nothing: when every other step is done, the run has nothing to do, and
+        // the checks only confirm it.
+        let changes_nothing = |s: &Step| matches!(s, Step::Verify { .. });
+        if plan
+            .steps
+            .iter()
+            .zip(&done)
+            .all(|(s, d)| d.is_some() || changes_nothing(s))
+        {
+            for step in plan.steps.iter().filter(|s| changes_nothing(s)) {
+                self.execute(step)?;
+            }
             self.log
                 .line("every step is already satisfied; nothing to do");
             return Ok(RunSummary::NothingToDo);

@@ -86,6 +86,17 @@ pub struct Chroot {
 
 impl Chroot {
     pub fn new(dockup: &str) -> Chroot {
+        Chroot::build(dockup, false)
+    }
+
+    /// A chroot where a real dockerd can run and start containers: runc needs the root to be a
+    /// mount point (hence the bind mount onto itself), and dockerd needs sysfs, the cgroup tree,
+    /// /dev/shm and its own /run.
+    pub fn for_engine(dockup: &str) -> Chroot {
+        Chroot::build(dockup, true)
+    }
+
+    fn build(dockup: &str, engine: bool) -> Chroot {
         let dir = tempfile::Builder::new()
             .prefix("dockup-e2e-root")
             .tempdir()
@@ -95,7 +106,22 @@ impl Chroot {
             dir,
             mounts: Vec::new(),
         };
+        if engine {
+            let path = me.dir.path().to_str().unwrap().to_string();
+            me.mount(&["--bind", &path], "");
+        }
         me.mount(&["-t", "proc", "proc"], "proc");
+        if engine {
+            me.mount(&["-t", "sysfs", "sysfs"], "sys");
+            me.mount(&["--rbind", "/sys/fs/cgroup"], "sys/fs/cgroup");
+            let cgroup = me.path("sys/fs/cgroup");
+            let _ = Command::new("mount")
+                .arg("--make-rslave")
+                .arg(&cgroup)
+                .status();
+            me.mount(&["-t", "tmpfs", "shm"], "dev/shm");
+            me.mount(&["-t", "tmpfs", "run"], "run");
+        }
         me.mount(
             &[
                 "-t",
@@ -169,9 +195,30 @@ impl Chroot {
 }
 
 impl Drop for Chroot {
+    /// Stops a dockerd left running by a failed test, then unmounts everything under the
+    /// chroot, deepest first: dockerd adds mounts of its own (/var/lib/docker onto itself).
     fn drop(&mut self) {
-        for m in self.mounts.iter().rev() {
+        if let Ok(pid) = std::fs::read_to_string(self.path("run/docker.pid")) {
+            let pid = pid.trim();
+            let _ = Command::new("kill").args(["-TERM", pid]).status();
+            let proc = PathBuf::from(format!("/proc/{pid}"));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+            while proc.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        let root = self.dir.path().to_string_lossy().into_owned();
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut under: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split(' ').nth(1))
+            .filter(|m| *m == root || m.starts_with(&format!("{root}/")))
+            .collect();
+        under.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        under.dedup();
+        for m in under {
             let _ = Command::new("umount").arg("-l").arg(m).status();
         }
+        let _ = &self.mounts;
     }
 }

@@ -4,6 +4,8 @@
 use std::io::Read;
 use std::time::Duration;
 
+use super::error_chain;
+
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot reach {url}: {why}")]
@@ -84,16 +86,4 @@ impl Fetcher {
         }
         Ok(body)
     }
-}
-
-/// reqwest's own message is "error sending request"; the cause says what really happened.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.dedup();
-    parts.join(": ")
 }

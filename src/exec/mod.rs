@@ -3,6 +3,7 @@
 
 pub mod config;
 mod daemon;
+pub mod download;
 mod executor;
 pub mod fetch;
 pub mod fsops;
@@ -86,4 +87,17 @@ impl CommandRunner for RecordingRunner {
             .map(|(_, out)| out.clone())
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{line}: not found")))
     }
+}
+
+/// An error with its causes: reqwest's own message is only "error sending request"; the cause
+/// says what really happened.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
 }

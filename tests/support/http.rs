@@ -1,26 +1,66 @@
 //! A real HTTP server on 127.0.0.1:0 serving a directory, for tests: apt, dnf and dockup's own
-//! fetches talk to it exactly as they would to download.docker.com.
+//! downloads talk to it exactly as they would to download.docker.com. It answers range requests,
+//! and can be told to misbehave (cut a body, ignore ranges, stall, redirect).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
+
+/// Ways to misbehave.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Ignore Range headers: always send the whole file with 200.
+    pub no_range: bool,
+    /// Close the first response's connection after this many body bytes.
+    pub cut_first_after: Option<usize>,
+    /// Wait this long before sending each body.
+    pub stall: Option<Duration>,
+    /// Answer these paths with a 302 to another path.
+    pub redirects: Vec<(String, String)>,
+}
+
+/// A request as the server saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub path: String,
+    pub range: Option<String>,
+}
 
 pub struct Server {
     pub port: u16,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
     stop: Arc<AtomicBool>,
     handle: Option<thread::JoinHandle<()>>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    faults: Faults,
+    cut_done: AtomicBool,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Server {
     /// Serves `dir` until dropped.
     pub fn serve_dir(dir: &Path) -> Server {
+        Server::serve_dir_with(dir, Faults::default())
+    }
+
+    pub fn serve_dir_with(dir: &Path, faults: Faults) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
-        let dir = dir.to_path_buf();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            faults,
+            cut_done: AtomicBool::new(false),
+            seen: seen.clone(),
+        });
         let stop_flag = stop.clone();
         let handle = thread::spawn(move || {
             for stream in listener.incoming() {
@@ -28,15 +68,16 @@ impl Server {
                     break;
                 }
                 if let Ok(stream) = stream {
-                    let dir = dir.clone();
+                    let shared = shared.clone();
                     thread::spawn(move || {
-                        let _ = handle(stream, &dir);
+                        let _ = handle(stream, &shared);
                     });
                 }
             }
         });
         Server {
             port,
+            seen,
             stop,
             handle: Some(handle),
         }
@@ -44,6 +85,10 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
     }
 }
 
@@ -58,7 +103,7 @@ impl Drop for Server {
     }
 }
 
-fn handle(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+fn handle(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut stream = stream;
     loop {
@@ -66,41 +111,99 @@ fn handle(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
         if reader.read_line(&mut request_line)? == 0 {
             return Ok(());
         }
-        let mut headers_done = false;
-        while !headers_done {
+        let mut range = None;
+        loop {
             let mut line = String::new();
             if reader.read_line(&mut line)? == 0 {
                 return Ok(());
             }
-            headers_done = line == "\r\n" || line == "\n";
+            if line == "\r\n" || line == "\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("range")
+            {
+                range = Some(value.trim().to_string());
+            }
         }
         let mut parts = request_line.split_whitespace();
-        let method = parts.next().unwrap_or("");
-        let target = parts.next().unwrap_or("/");
-        let path = resolve(dir, target);
-        match path.and_then(|p| std::fs::read(p).ok()) {
-            Some(body) => {
-                write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
-                    body.len()
-                )?;
-                if method != "HEAD" {
-                    stream.write_all(&body)?;
-                }
-            }
-            None => {
-                let body = b"not found\n";
-                write!(
-                    stream,
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                )?;
-                if method != "HEAD" {
-                    stream.write_all(body)?;
-                }
-            }
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("/").to_string();
+        shared.seen.lock().unwrap().push(Seen {
+            path: target.clone(),
+            range: range.clone(),
+        });
+        if let Some((_, to)) = shared
+            .faults
+            .redirects
+            .iter()
+            .find(|(from, _)| *from == target)
+        {
+            write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+            )?;
+            continue;
         }
+        let Some(body) = resolve(&shared.dir, &target).and_then(|p| std::fs::read(p).ok()) else {
+            let body = b"not found\n";
+            write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )?;
+            if method != "HEAD" {
+                stream.write_all(body)?;
+            }
+            continue;
+        };
+        let start = range.filter(|_| !shared.faults.no_range).and_then(|r| {
+            r.strip_prefix("bytes=")?
+                .strip_suffix('-')?
+                .parse::<usize>()
+                .ok()
+        });
+        let (status, slice, extra) = match start {
+            Some(s) if s >= body.len() => {
+                write!(
+                    stream,
+                    "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\n\r\n",
+                    body.len()
+                )?;
+                continue;
+            }
+            Some(s) => (
+                "206 Partial Content",
+                &body[s..],
+                format!(
+                    "Content-Range: bytes {s}-{}/{}\r\n",
+                    body.len() - 1,
+                    body.len()
+                ),
+            ),
+            None => ("200 OK", &body[..], String::new()),
+        };
+        write!(
+            stream,
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\n{extra}Content-Type: application/octet-stream\r\n\r\n",
+            slice.len()
+        )?;
+        if method == "HEAD" {
+            continue;
+        }
+        stream.flush()?;
+        if let Some(stall) = shared.faults.stall {
+            thread::sleep(stall);
+        }
+        if let Some(cut) = shared.faults.cut_first_after
+            && !shared.cut_done.swap(true, Ordering::SeqCst)
+        {
+            stream.write_all(&slice[..cut.min(slice.len())])?;
+            stream.flush()?;
+            let _ = stream.shutdown(Shutdown::Both);
+            return Ok(());
+        }
+        stream.write_all(slice)?;
         stream.flush()?;
     }
 }

@@ -29,6 +29,7 @@
 #   systemctl-status.txt            systemctl status docker docker.socket (diagnostics)
 #   journal-docker.txt              journalctl -u docker -u docker.socket (diagnostics)
 #   failed-units.txt                systemctl --failed (diagnostics)
+#   journal.txt                     journalctl -b -o short-monotonic: the whole boot (diagnostics)
 #   ip-addr.txt                     ip -4 addr (the DHCP lease)
 #   uptime-start uptime-end         guest /proc/uptime (s) when the run script started / finished:
 #                                   uptime-start is the boot time up to network-online.target
@@ -140,7 +141,7 @@ sq() { printf "'%s'" "${1//\'/\'\\\'\'}"; } # single-quote for sh
     cat <<'EOF'
 R=/results
 export HOME=/root LC_ALL=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-say() { echo "dockup-e2e-run: $*" >/dev/console; echo "dockup-e2e-run: $*"; }
+say() { echo "dockup-e2e-run: $*"; } # the unit sends stdout to the journal and the console
 
 mkdir -p "$R"
 modprobe 9pnet_virtio 2>/dev/null
@@ -178,6 +179,7 @@ echo $? >"$R/detect.rc"
 systemctl status --no-pager --full docker docker.socket >"$R/systemctl-status.txt" 2>&1
 journalctl --no-pager -b -u docker -u docker.socket >"$R/journal-docker.txt" 2>&1
 systemctl --failed --no-pager >"$R/failed-units.txt" 2>&1
+journalctl --no-pager -b -o short-monotonic >"$R/journal.txt" 2>&1
 
 cut -d' ' -f1 /proc/uptime >"$R/uptime-end"
 echo ok >"$R/done"

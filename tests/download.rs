@@ -255,3 +255,87 @@ fn an_unpinned_artifact_is_refused_before_any_request() {
     .unwrap_err();
     assert!(matches!(err, DownloadError::Unpinned { .. }), "{err}");
 }
+
+/// Download and Extract steps through the executor: fetched, verified, unpacked; then done.
+#[test]
+fn download_and_extract_steps_run_and_then_are_done() {
+    use dockup::exec::{Event, Executor, Observer, RecordingRunner, RunLog, RunSummary};
+    use dockup::plan::{Plan, Shell, Step};
+    use dockup::platform::{Artifact, Strategy};
+
+    struct Quiet(Vec<Event>);
+    impl Observer for Quiet {
+        fn event(&mut self, e: &Event) {
+            self.0.push(e.clone());
+        }
+        fn ask(&mut self, _: &str) -> Option<bool> {
+            None
+        }
+    }
+
+    let served = tempfile::tempdir().unwrap();
+    let archive = served.path().join("docker-28.0.4.tgz");
+    {
+        let file = std::fs::File::create(&archive).unwrap();
+        let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ));
+        let mut header = tar::Header::new_gnu();
+        header.set_size(3);
+        header.set_mode(0o755);
+        tar.append_data(&mut header, "docker/docker", &b"cli"[..])
+            .unwrap();
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+    let sha = dockup::exec::download::hash_file(&archive).unwrap();
+    let server = Server::serve_dir(served.path());
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("cache/docker-28.0.4.tgz");
+    let bin = work.path().join("bin");
+    let plan = Plan {
+        strategy: Strategy::Vm,
+        shell: Shell::Posix,
+        root: None,
+        steps: vec![
+            Step::Download {
+                artifact: Artifact {
+                    key: "docker-static".into(),
+                    name: "Docker static binaries".into(),
+                    version: "28.0.4".into(),
+                    url: format!("{}/docker-28.0.4.tgz", server.url()),
+                    file: "docker-28.0.4.tgz".into(),
+                    size: None,
+                    sha256: Some(sha),
+                    min_build: None,
+                    max_build: None,
+                },
+                dest: dest.to_string_lossy().into_owned(),
+            },
+            Step::Extract {
+                archive: dest.to_string_lossy().into_owned(),
+                members: vec!["docker/docker".into()],
+                dest: bin.to_string_lossy().into_owned(),
+            },
+        ],
+        notes: Vec::new(),
+    };
+    let runner = RecordingRunner::default();
+    let mut log = RunLog::none();
+    let mut view = Quiet(Vec::new());
+    let backups = work.path().join("backup");
+    let summary = Executor::new(&runner, &mut view, &mut log, false)
+        .assume_root(true)
+        .backup_root(&backups)
+        .run(&plan)
+        .unwrap();
+    assert_eq!(summary, RunSummary::Changed { steps_run: 2 });
+    assert_eq!(std::fs::read(bin.join("docker")).unwrap(), b"cli");
+    assert!(view.0.iter().any(|e| matches!(e, Event::Progress { .. })));
+    let again = Executor::new(&runner, &mut view, &mut log, false)
+        .assume_root(true)
+        .backup_root(&backups)
+        .run(&plan)
+        .unwrap();
+    assert_eq!(again, RunSummary::NothingToDo);
+}

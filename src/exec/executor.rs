@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::download::{self, DownloadError, Downloader, Fetched};
+use super::extract::{self, ExtractError};
 use super::fetch::{FetchError, Fetcher};
 use super::fsops::{self, WriteOutcome};
 use super::keys::{self, KeyError};
@@ -35,6 +37,11 @@ pub enum Event {
         title: String,
         detail: Option<String>,
     },
+    /// Bytes of a download so far, and its size when known.
+    Progress {
+        bytes: u64,
+        total: Option<u64>,
+    },
     Note(String),
 }
 
@@ -51,6 +58,10 @@ pub enum ExecError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     #[error("`{command}` failed ({status}):\n{output}")]
     Command {
         command: String,
@@ -87,6 +98,7 @@ impl ExecError {
         match self {
             ExecError::Key(e) => e.help(),
             ExecError::Fetch(e) => e.help(),
+            ExecError::Download(e) => e.help(),
             ExecError::NotRoot { .. } => {
                 Some("rerun as root, or add --sudo to have dockup run itself through sudo".into())
             }
@@ -104,6 +116,9 @@ impl ExecError {
         }
     }
 }
+
+/// How long a download may wait for a connection or for the next bytes.
+const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The log of every command and its output.
 pub struct RunLog {
@@ -314,6 +329,18 @@ impl<'a> Executor<'a> {
                 .installed_among(*manager, packages)
                 .is_empty()
                 .then(|| "none of them is installed".into()),
+            Step::Download { artifact, dest } => {
+                let sha = artifact.sha256.as_deref()?;
+                download::hash_file(Path::new(dest))
+                    .is_ok_and(|h| h.eq_ignore_ascii_case(sha))
+                    .then(|| format!("{dest} is already there, verified"))
+            }
+            Step::Extract {
+                archive,
+                members,
+                dest,
+            } => extract::is_extracted(Path::new(archive), members, Path::new(dest))
+                .then(|| format!("already unpacked in {dest}")),
             Step::RunAfterChange { file, contents, .. } => {
                 fsops::has_contents(Path::new(file), contents.as_bytes())
                     .then(|| format!("{file} had not changed"))
@@ -460,6 +487,51 @@ impl<'a> Executor<'a> {
                 let existing = std::fs::read_to_string(path).unwrap_or_default();
                 let updated = config::set_ini_value(&existing, section, key, value);
                 self.write(path, updated.as_bytes(), 0o644)
+            }
+            Step::Download { artifact, dest } => {
+                let downloader = Downloader::new(self.proxy.as_deref(), DOWNLOAD_TIMEOUT)?;
+                let mut last = 0u64;
+                let observer = &mut *self.observer;
+                let fetched = downloader.fetch(
+                    &artifact.name,
+                    &artifact.url,
+                    artifact.sha256.as_deref(),
+                    Path::new(dest),
+                    &mut |bytes, total| {
+                        // A progress event per 8 MiB, and the last one.
+                        if bytes - last >= 8 << 20 || Some(bytes) == total {
+                            last = bytes;
+                            observer.event(&Event::Progress { bytes, total });
+                        }
+                    },
+                )?;
+                self.log.line(&format!(
+                    "downloaded {} to {dest}: {fetched:?}",
+                    artifact.url
+                ));
+                Ok(Some(match fetched {
+                    Fetched::Cached => format!("{dest} was already there, verified"),
+                    Fetched::Downloaded { bytes, resumed } => format!(
+                        "{} MiB, sha256 verified{}",
+                        bytes >> 20,
+                        if resumed { ", resumed after a cut" } else { "" }
+                    ),
+                }))
+            }
+            Step::Extract {
+                archive,
+                members,
+                dest,
+            } => {
+                let written = extract::extract(
+                    Path::new(archive),
+                    members,
+                    Path::new(dest),
+                    &self.backup_root,
+                )?;
+                let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+                self.log.line(&format!("unpacked {}", names.join(", ")));
+                Ok(Some(format!("unpacked {}", names.join(", "))))
             }
             Step::UninstallPackages { manager, packages } => {
                 let installed = self.installed_among(*manager, packages);

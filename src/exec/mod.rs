@@ -5,6 +5,7 @@ pub mod config;
 mod daemon;
 pub mod download;
 mod executor;
+pub mod extract;
 pub mod fetch;
 pub mod fsops;
 pub mod keys;

@@ -291,6 +291,9 @@ impl crate::exec::Observer for RunView {
                 } => json!({
                     "event": "step_done", "index": index, "total": total, "title": title, "detail": detail
                 }),
+                Event::Progress { bytes, total } => {
+                    json!({"event": "download_progress", "bytes": bytes, "total": total})
+                }
                 Event::Note(text) => json!({"event": "note", "message": text}),
             };
             return self.json_event(value);
@@ -314,6 +317,8 @@ impl crate::exec::Observer for RunView {
                 detail: Some(d), ..
             } => format!("      done: {d}\n"),
             Event::Done { .. } => "      done\n".to_string(),
+            // A terminal sees the total when the step is done; logs need no byte counts.
+            Event::Progress { .. } => return,
             Event::Note(text) => format!("      {text}\n"),
         };
         print(&line);

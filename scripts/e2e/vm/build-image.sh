@@ -127,6 +127,7 @@ build() {
     # The essential hook runs before the kernel is installed: its initramfs then only holds what
     # a virtio disk with ext4 needs (small => fast to load and unpack under TCG).
     # cleanup/apt/lists is skipped so apt in the guest has package lists.
+    # shellcheck disable=SC2016 # $1 is expanded by mmdebstrap's hook shell: the chroot
     mmdebstrap --variant=minbase --skip=cleanup/apt/lists \
         --include=systemd,systemd-sysv,udev,dbus,kmod,iproute2,linux-image-amd64 \
         --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"

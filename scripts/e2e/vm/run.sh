@@ -41,7 +41,12 @@
 #
 # Env: DOCKUP_E2E_VM_TIMEOUT (seconds, default 600) hard limit for the VM, killed after it;
 # DOCKUP_E2E_CACHE (image cache, see build-image.sh); DOCKUP_E2E_KEEP=1 keeps the temporary
-# directory (the booted disk image). Must run as root (debugfs on the image, 9p as root).
+# directory (the booted disk image and serial log); DOCKUP_E2E_VM_APT_LISTS: the mtime given to
+# the image's apt *_Packages lists before boot: "fresh" (default: now, so dockup refreshes only
+# Docker's source and the guest needs no Debian mirror), "stale" (two days ago: dockup runs a full
+# `apt-get update`, so the guest must reach the Debian mirror the image was built from, through
+# qemu's NAT; about 15 s more) or "asbuilt" (untouched: depends on the cache's age).
+# Must run as root (debugfs on the image, 9p as root).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -104,6 +109,7 @@ command -v debugfs >/dev/null 2>&1 || apt_install e2fsprogs
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-vm.XXXXXX")
 qemu_pid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     local rc=$?
     if [[ -n $qemu_pid ]] && kill -0 "$qemu_pid" 2>/dev/null; then
@@ -206,6 +212,21 @@ set_inode_field dockup-e2e-run mode 0100755
 set_inode_field dockup-e2e-run uid 0
 set_inode_field dockup-e2e-run gid 0
 EOF
+# The age of the image's apt lists decides what dockup refreshes: lists younger than a day make it
+# update only Docker's source (no need for Debian's mirror); older ones make it run a full
+# `apt-get update`, which reaches Debian's mirror through qemu's NAT and DNS (10.0.2.3).
+apt_lists=${DOCKUP_E2E_VM_APT_LISTS:-fresh}
+case $apt_lists in
+fresh) lists_mtime=@$(date +%s) ;;
+stale) lists_mtime=@$(($(date +%s) - 2 * 86400)) ;;
+asbuilt) lists_mtime= ;;
+*) die "DOCKUP_E2E_VM_APT_LISTS must be fresh, stale or asbuilt, not '$apt_lists'" ;;
+esac
+if [[ -n $lists_mtime ]]; then
+    debugfs -R "ls -p /var/lib/apt/lists" "$img" 2>/dev/null \
+        | awk -F/ -v t="$lists_mtime" '$6 ~ /_Packages$/ { print "set_inode_field /var/lib/apt/lists/" $6 " mtime " t }' \
+        >>"$tmp/debugfs.cmds"
+fi
 [[ $binary != *[[:space:]]* && $tmp != *[[:space:]]* ]] || die "paths with spaces are not supported by debugfs"
 debugfs -w -f "$tmp/debugfs.cmds" "$img" >"$tmp/debugfs.log" 2>&1 || {
     cat "$tmp/debugfs.log" >&2
@@ -216,12 +237,13 @@ for f in dockup dockup-e2e-run; do
     size=$(debugfs -R "stat /usr/local/bin/$f" "$img" 2>/dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -n1)
     [[ -n $size && $size -gt 0 ]] || { cat "$tmp/debugfs.log" >&2; die "injecting /usr/local/bin/$f failed"; }
 done
-log "injected dockup ($(stat -c %s "$binary") bytes) and dockup-e2e-run"
+log "injected dockup ($(stat -c %s "$binary") bytes) and dockup-e2e-run; apt lists: $apt_lists"
 
 # ---------------------------------------------------------------------------------------------
 # Boot
 # ---------------------------------------------------------------------------------------------
 serial=$tmp/serial.log
+# shellcheck disable=SC2054 # the commas belong to qemu's option syntax
 qemu=(qemu-system-x86_64 -accel tcg -m 2048 -smp 2
     -display none -monitor none -serial "file:$serial" -no-reboot
     -kernel "$tmp/image/vmlinuz" -initrd "$tmp/image/initrd.img"

@@ -21,8 +21,9 @@
 #   DEST/wrong-key.asc, DEST/wrong-fingerprint  an unrelated key, for "wrong key is rejected" tests
 #
 # The .deb files are stand-ins built here with dpkg-deb: tiny shell scripts instead of the real
-# binaries, and NO maintainer scripts (no postinst), so installing them in a chroot without an
-# init system never tries to start a service. The signing keys are throwaway: a fresh pair is
+# binaries, and no maintainer scripts that start anything, so installing them in a chroot without
+# an init system never tries to start a service. docker-ce's only one, a postinst, creates the
+# docker group as the real package's does (its docker.socket names that group). The signing keys are throwaway: a fresh pair is
 # generated on every run (so the fingerprint changes every run; read it from DEST/fingerprint).
 set -euo pipefail
 
@@ -329,6 +330,15 @@ EOF
     # (package state "rc") until purge; keep that behaviour.
     mkdir -p "$tree/DEBIAN"
     echo /etc/init.d/docker >"$tree/DEBIAN/conffiles"
+    cat >"$tree/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+# Like docker-ce's own: the group docker.socket hands the socket to. Nothing is started.
+set -e
+if [ "$1" = configure ] && ! getent group docker >/dev/null; then
+    groupadd --system docker
+fi
+EOF
+    chmod 0755 "$tree/DEBIAN/postinst"
     build_deb docker-ce "$version" "$tree" "Maintainer: Docker <support@docker.com>
 Depends: containerd.io (>= 1.6.24), docker-ce-cli
 Conflicts: docker (<< 1.5~), docker-engine, docker-engine-cs, docker.io, lxc-docker, lxc-docker-virtual-package
@@ -499,10 +509,13 @@ for c in stable test; do
     grep -q '^Package: ' "$repo/dists/bookworm/$c/binary-amd64/Packages" || fail "$c Packages is empty"
     grep '^Filename: ' "$repo/dists/bookworm/$c/binary-amd64/Packages" | while read -r _ f; do
         [[ -f $repo/$f ]] || fail "$c Packages names missing $f"
-        # No maintainer scripts: see the header.
-        if dpkg-deb --ctrl-tarfile "$repo/$f" | tar -t | grep -Eq '(pre|post)(inst|rm)$'; then
-            fail "$f has maintainer scripts"
-        fi
+        # No maintainer scripts but docker-ce's group-creating postinst: see the header.
+        scripts=$(dpkg-deb --ctrl-tarfile "$repo/$f" | tar -t | grep -E '(pre|post)(inst|rm)$' || true)
+        case "$f:$scripts" in
+        *:) ;;
+        */docker-ce_*:./postinst) ;;
+        *) fail "$f has maintainer scripts: $scripts" ;;
+        esac
     done
 done
 grep -qx 'Components: stable test' "$repo/dists/bookworm/Release" || fail "Release Components"

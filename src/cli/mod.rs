@@ -45,6 +45,23 @@ enum Command {
     Uninstall(UninstallArgs),
     /// Check that the docker CLI and daemon answer and that a container runs.
     Verify(VerifyArgs),
+    /// Download a file and keep it only if its sha256 matches (resumes, retries).
+    Fetch(FetchArgs),
+}
+
+#[derive(Debug, Args)]
+struct FetchArgs {
+    /// What to download.
+    url: String,
+    /// The sha256 the file must have.
+    #[arg(long, value_name = "HEX")]
+    sha256: String,
+    /// Where to put it.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Proxy for the download (default: $https_proxy).
+    #[arg(long, value_name = "URL", value_parser = parse::<ProxyUrl>)]
+    proxy: Option<ProxyUrl>,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +229,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Install(args)) => install(&machine, &args),
         Some(Command::Uninstall(args)) => uninstall(&machine, &args),
         Some(Command::Verify(args)) => verify(&machine, &args),
+        Some(Command::Fetch(args)) => fetch(&machine, &args),
         None => install(
             &machine,
             &InstallArgs {
@@ -325,6 +343,45 @@ fn print_plan(machine: &MachineArgs, decision: &Decision, plan: &plan::Plan) {
 fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let (_, decision, plan) = make_plan(machine, args, None)?;
     print_plan(machine, &decision, &plan);
+    Ok(ExitCode::Success)
+}
+
+fn fetch(machine: &MachineArgs, args: &FetchArgs) -> Result<ExitCode, Failure> {
+    use crate::exec::download::{Downloader, Fetched};
+    let sha = args.sha256.trim().to_ascii_lowercase();
+    if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            format!("`{}` is not a sha256 (64 hex digits)", args.sha256),
+            None,
+        ));
+    }
+    let fail = |e: crate::exec::download::DownloadError| {
+        let help = e.help();
+        Failure::new(ExitCode::Failed, e, help)
+    };
+    let downloader = Downloader::new(
+        args.proxy.as_ref().map(ProxyUrl::as_str),
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(fail)?;
+    let mut view = ui::RunView::new(machine.json);
+    let name = args.output.display().to_string();
+    let mut progress = |bytes, total| {
+        crate::exec::Observer::event(&mut view, &crate::exec::Event::Progress { bytes, total })
+    };
+    let fetched = downloader
+        .fetch(&name, &args.url, Some(&sha), &args.output, &mut progress)
+        .map_err(fail)?;
+    let message = match fetched {
+        Fetched::Cached => format!("{name} is already there with that sha256"),
+        Fetched::Downloaded { bytes, .. } => format!("{name}: {bytes} bytes, sha256 verified"),
+    };
+    if machine.json {
+        ui::print_json(&serde_json::json!({"ok": true, "message": message}));
+    } else {
+        ui::print(&format!("{message}\n"));
+    }
     Ok(ExitCode::Success)
 }
 

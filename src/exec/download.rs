@@ -211,20 +211,47 @@ impl Downloader {
             .map_err(|e| io_error(partial, e))?;
         let total = response.content_length().map(|len| len + start);
         let mut done = start;
-        let mut buf = vec![0u8; CHUNK];
         progress(done, total);
-        loop {
-            let n = response.read(&mut buf).map_err(|e| unreachable(&e))?;
-            if n == 0 {
-                break;
+        // Hashing runs on its own thread, overlapping the network and the disk: otherwise it
+        // would add its whole time to the transfer's.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(32);
+        let mut hasher = std::mem::take(&mut hash.hasher);
+        let worker = std::thread::spawn(move || {
+            for chunk in rx {
+                hasher.update(&chunk);
             }
-            file.write_all(&buf[..n])
-                .map_err(|e| io_error(partial, e))?;
-            hash.update(&buf[..n]);
-            done += n as u64;
-            progress(done, total);
-        }
-        file.sync_all().map_err(|e| io_error(partial, e))?;
+            hasher
+        });
+        let streamed = (|| {
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let n = response.read(&mut buf).map_err(|e| unreachable(&e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                buf.truncate(n);
+                file.write_all(&buf).map_err(|e| io_error(partial, e))?;
+                done += n as u64;
+                hash.len += n as u64;
+                // Only bytes that are on disk are hashed, so the state always matches the file.
+                if tx.send(buf).is_err() {
+                    return Err(DownloadError::Io {
+                        path: partial.display().to_string(),
+                        why: "the hashing thread stopped".into(),
+                    });
+                }
+                progress(done, total);
+            }
+        })();
+        drop(tx);
+        hash.hasher = worker.join().map_err(|_| DownloadError::Io {
+            path: partial.display().to_string(),
+            why: "the hashing thread panicked".into(),
+        })?;
+        streamed?;
+        // No fsync: a file is only ever used after its sha256 is checked again, so a crash that
+        // loses written bytes costs a download, never a bad install; syncing would halve the
+        // throughput of a large download.
         if let Some(t) = total
             && done < t
         {

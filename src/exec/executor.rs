@@ -117,6 +117,9 @@ impl ExecError {
     }
 }
 
+/// How long a freshly started daemon gets to answer `docker version`.
+const VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How long a download may wait for a connection or for the next bytes.
 const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -730,7 +733,21 @@ impl<'a> Executor<'a> {
                 )))
             }
             Step::Verify { argv } => {
-                let out = self.command(argv)?;
+                // A daemon that was just started may still be coming up (a Type=simple unit, a
+                // slow machine): ask until it answers; past the deadline the failure is reported.
+                let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
+                let deadline = std::time::Instant::now() + VERIFY_TIMEOUT;
+                let out = loop {
+                    match self.rooted().run(&refs) {
+                        Ok(out) if out.success() => {
+                            self.log.line(&format!("$ {}", shell_line(argv)));
+                            self.log.line(out.stdout_text().trim_end());
+                            break out;
+                        }
+                        _ if std::time::Instant::now() >= deadline => break self.command(argv)?,
+                        _ => std::thread::sleep(std::time::Duration::from_millis(250)),
+                    }
+                };
                 Ok(out
                     .stdout_text()
                     .lines()

@@ -247,7 +247,7 @@ serial=$tmp/serial.log
 qemu=(qemu-system-x86_64 -accel tcg -m 2048 -smp 2
     -display none -monitor none -serial "file:$serial" -no-reboot
     -kernel "$tmp/image/vmlinuz" -initrd "$tmp/image/initrd.img"
-    -append "root=/dev/vda rw console=ttyS0 panic=1 quiet"
+    -append "root=/dev/vda rw console=ttyS0 panic=1"
     -drive "file=$img,format=raw,if=virtio,cache=unsafe"
     -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=
     -virtfs "local,path=$results,mount_tag=results,security_model=none,id=results")

@@ -25,6 +25,12 @@ fn downloader(timeout: Duration) -> Downloader {
         .retries(3, Duration::from_millis(10))
 }
 
+/// The served artifact, with a patient downloader.
+fn fetch_artifact(server: &Server, sha: &str, dest: &Path) -> Result<Fetched, DownloadError> {
+    let url = format!("{}/artifact.bin", server.url());
+    fetch(&downloader(Duration::from_secs(10)), &url, Some(sha), dest)
+}
+
 fn fetch(
     d: &Downloader,
     url: &str,
@@ -63,13 +69,7 @@ fn a_plain_download_is_verified_and_renamed_into_place() {
     // Verified files are reused without asking the server.
     let before = server.requests().len();
     assert_eq!(
-        fetch(
-            &downloader(Duration::from_secs(10)),
-            &format!("{}/artifact.bin", server.url()),
-            Some(&sha),
-            &dest
-        )
-        .unwrap(),
+        fetch_artifact(&server, &sha, &dest).unwrap(),
         Fetched::Cached
     );
     assert_eq!(server.requests().len(), before);
@@ -85,13 +85,7 @@ fn a_cut_connection_is_resumed_with_a_range_request() {
     let server = Server::serve_dir_with(dir.path(), faults);
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("artifact.bin");
-    let got = fetch(
-        &downloader(Duration::from_secs(10)),
-        &format!("{}/artifact.bin", server.url()),
-        Some(&sha),
-        &dest,
-    )
-    .unwrap();
+    let got = fetch_artifact(&server, &sha, &dest).unwrap();
     assert_eq!(
         got,
         Fetched::Downloaded {
@@ -115,13 +109,7 @@ fn a_server_without_ranges_makes_it_start_over() {
     let server = Server::serve_dir_with(dir.path(), faults);
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("artifact.bin");
-    let got = fetch(
-        &downloader(Duration::from_secs(10)),
-        &format!("{}/artifact.bin", server.url()),
-        Some(&sha),
-        &dest,
-    )
-    .unwrap();
+    let got = fetch_artifact(&server, &sha, &dest).unwrap();
     assert_eq!(
         got,
         Fetched::Downloaded {
@@ -140,13 +128,7 @@ fn a_partial_file_left_by_an_earlier_run_is_continued() {
     let dest = out.path().join("artifact.bin");
     let body = std::fs::read(dir.path().join("artifact.bin")).unwrap();
     std::fs::write(partial_path(&dest), &body[..500_000]).unwrap();
-    let got = fetch(
-        &downloader(Duration::from_secs(10)),
-        &format!("{}/artifact.bin", server.url()),
-        Some(&sha),
-        &dest,
-    )
-    .unwrap();
+    let got = fetch_artifact(&server, &sha, &dest).unwrap();
     assert_eq!(
         got,
         Fetched::Downloaded {
@@ -164,13 +146,7 @@ fn a_wrong_hash_is_an_error_and_leaves_nothing() {
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("artifact.bin");
     let wrong = "0".repeat(64);
-    let err = fetch(
-        &downloader(Duration::from_secs(10)),
-        &format!("{}/artifact.bin", server.url()),
-        Some(&wrong),
-        &dest,
-    )
-    .unwrap_err();
+    let err = fetch_artifact(&server, &wrong, &dest).unwrap_err();
     assert!(matches!(err, DownloadError::BadHash { .. }), "{err}");
     assert!(err.to_string().contains(&wrong));
     assert!(!dest.exists() && !partial_path(&dest).exists());

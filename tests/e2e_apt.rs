@@ -54,19 +54,24 @@ fn apt_repo_install_in_a_chroot() {
     let mirror = Mirror::build("build-mirror.sh");
     let (fpr, wrong, url) = (mirror.fpr.clone(), mirror.wrong.clone(), mirror.url());
     let chroot = Chroot::new(env!("CARGO_BIN_EXE_dockup"));
+    // Every install here is unattended in a chroot: nothing is started.
+    let install = |mirror: &str, key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "--no-start",
+            "--mirror",
+            mirror,
+            "--key-fingerprint",
+            key,
+        ];
+        args.extend(extra);
+        chroot.dockup(&args)
+    };
     let key_file = "etc/apt/keyrings/docker.asc";
     let list_file = "etc/apt/sources.list.d/docker.list";
 
     // A key that is not the pinned one: refused, and nothing is written.
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &wrong,
-    ]);
+    let out = install(&url, &wrong, &["-y"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("does not match the pinned fingerprint"),
@@ -81,15 +86,7 @@ fn apt_repo_install_in_a_chroot() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &format!("http://127.0.0.1:{dead}"),
-        "--key-fingerprint",
-        &fpr,
-    ]);
+    let out = install(&format!("http://127.0.0.1:{dead}"), &fpr, &["-y"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("cannot reach http://127.0.0.1"),
@@ -100,14 +97,7 @@ fn apt_repo_install_in_a_chroot() {
 
     // docker.io is installed: without -y and without a terminal, dockup stops and says why.
     install_fake_docker_io(&chroot);
-    let out = chroot.dockup(&[
-        "install",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &fpr,
-    ]);
+    let out = install(&url, &fpr, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("remove docker.io"),
@@ -118,17 +108,7 @@ fn apt_repo_install_in_a_chroot() {
     assert!(chroot.installed("docker.io").is_some());
 
     // With -y and a pinned version: docker.io goes, Docker's packages come at exactly 24.0.x.
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &fpr,
-        "--version",
-        "24.0",
-    ]);
+    let out = install(&url, &fpr, &["-y", "--version", "24.0"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(chroot.installed("docker.io"), None);
     assert_eq!(
@@ -164,17 +144,7 @@ fn apt_repo_install_in_a_chroot() {
     // The same command again: nothing to do, apt untouched, fast.
     let log_before = std::fs::read_to_string(chroot.path("var/log/dockup/dockup.log")).unwrap();
     let start = Instant::now();
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &fpr,
-        "--version",
-        "24.0",
-    ]);
+    let out = install(&url, &fpr, &["-y", "--version", "24.0"]);
     let took = start.elapsed();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
@@ -187,17 +157,7 @@ fn apt_repo_install_in_a_chroot() {
     eprintln!("rerun took {took:?}");
 
     // Unknown versions list what the repository has.
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
-        &url,
-        "--key-fingerprint",
-        &fpr,
-        "--version",
-        "99.0",
-    ]);
+    let out = install(&url, &fpr, &["-y", "--version", "99.0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).contains("5:27.3.1-1~debian.12~bookworm"),
@@ -206,31 +166,23 @@ fn apt_repo_install_in_a_chroot() {
     );
 
     // A newer pin upgrades; a registry mirror is merged into the user's daemon.json.
-    let install = |extra: &[&str]| {
-        let mut args = vec![
-            "install",
-            "-y",
-            "--no-start",
-            "--mirror",
-            &url,
-            "--key-fingerprint",
-            &fpr,
-        ];
-        args.extend(extra);
-        chroot.dockup(&args)
-    };
     std::fs::create_dir_all(chroot.path("etc/docker")).unwrap();
     std::fs::write(
         chroot.path("etc/docker/daemon.json"),
         "{\"log-driver\": \"local\"}\n",
     )
     .unwrap();
-    let out = install(&[
-        "--version",
-        "27.3",
-        "--registry-mirror",
-        "https://mirror.gcr.io",
-    ]);
+    let out = install(
+        &url,
+        &fpr,
+        &[
+            "-y",
+            "--version",
+            "27.3",
+            "--registry-mirror",
+            "https://mirror.gcr.io",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         chroot.installed("docker-ce").as_deref(),
@@ -251,12 +203,17 @@ fn apt_repo_install_in_a_chroot() {
     );
     // A broken daemon.json is never overwritten.
     std::fs::write(chroot.path("etc/docker/daemon.json"), "{\"log-driver\": ").unwrap();
-    let out = install(&[
-        "--version",
-        "27.3",
-        "--registry-mirror",
-        "https://mirror.gcr.io",
-    ]);
+    let out = install(
+        &url,
+        &fpr,
+        &[
+            "-y",
+            "--version",
+            "27.3",
+            "--registry-mirror",
+            "https://mirror.gcr.io",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
     assert_eq!(
@@ -266,19 +223,11 @@ fn apt_repo_install_in_a_chroot() {
     std::fs::remove_file(chroot.path("etc/docker/daemon.json")).unwrap();
 
     // The test channel: the source line changes (the old one is backed up) and the rc installs.
-    let out = chroot.dockup(&[
-        "install",
-        "-y",
-        "--no-start",
-        "--mirror",
+    let out = install(
         &url,
-        "--key-fingerprint",
         &fpr,
-        "--channel",
-        "test",
-        "--version",
-        "28.0.0",
-    ]);
+        &["-y", "--channel", "test", "--version", "28.0.0"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         std::fs::read_to_string(chroot.path(list_file))

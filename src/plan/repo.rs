@@ -158,7 +158,10 @@ pub(super) fn plan(
 /// A repo file like Docker's own docker-ce.repo, but with the release filled in (Docker's uses
 /// `$releasever`, which is `9.4` on some rebuilds and `9` on others) and the key read from the
 /// file dockup verified, so dnf never fetches an unverified key.
+/// The architecture is written out when the facts know it: `$basearch` is the architecture of
+/// whoever runs dnf, which for an image built with --root need not be the image's.
 fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -> String {
+    let arch = repo.arch.as_deref().unwrap_or("$basearch");
     let mut out = String::new();
     for section in ["stable", "test"] {
         let title = match section {
@@ -168,8 +171,8 @@ fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -
         // Like get.docker.com: the test channel is added on top of stable.
         let enabled = u8::from(section == "stable" || section == channel);
         out.push_str(&format!(
-            "[docker-ce-{section}]\nname=Docker CE {title} - $basearch\n\
-             baseurl={tree}/{}/$basearch/{section}\nenabled={enabled}\ngpgcheck=1\n\
+            "[docker-ce-{section}]\nname=Docker CE {title} - {arch}\n\
+             baseurl={tree}/{}/{arch}/{section}\nenabled={enabled}\ngpgcheck=1\n\
              gpgkey=file://{key_path}\n\n",
             repo.release
         ));

@@ -162,6 +162,12 @@ pub(super) fn plan(
 /// whoever runs dnf, which for an image built with --root need not be the image's.
 fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -> String {
     let arch = repo.arch.as_deref().unwrap_or("$basearch");
+    // zypper would otherwise probe each repository for its type on every refresh.
+    let kind = if repo.manager == PackageManager::Zypper {
+        "type=rpm-md\n"
+    } else {
+        ""
+    };
     let mut out = String::new();
     for section in ["stable", "test"] {
         let title = match section {
@@ -172,7 +178,7 @@ fn rpm_repo_file(repo: &RepoChoice, tree: &str, key_path: &str, channel: &str) -
         let enabled = u8::from(section == "stable" || section == channel);
         out.push_str(&format!(
             "[docker-ce-{section}]\nname=Docker CE {title} - {arch}\n\
-             baseurl={tree}/{}/{arch}/{section}\nenabled={enabled}\ngpgcheck=1\n\
+             baseurl={tree}/{}/{arch}/{section}\n{kind}enabled={enabled}\ngpgcheck=1\n\
              gpgkey=file://{key_path}\n\n",
             repo.release
         ));

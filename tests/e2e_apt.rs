@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! `dockup install` for real: apt inside a Debian bookworm chroot, against a local mirror laid
 //! out and signed like download.docker.com, served over real HTTP on 127.0.0.1.
 //!

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! A real engine: Debian's docker.io, containerd and runc repacked under Docker's package names
 //! in a local signed mirror, installed by dockup inside a chroot where no init system runs, so
 //! dockup starts dockerd itself; then `dockup verify` runs a container from a local image.

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! `dockup install --root DIR` with dnf, for real: an empty Rocky Linux 9 root, a local rpm
 //! repository laid out and signed like download.docker.com, served on 127.0.0.1.
 //!
@@ -149,6 +150,85 @@ fn dnf_install_into_an_empty_rocky_root() {
 
     // A pin resolves against dnf's list and installs across different epochs.
     let out = install(&["--key-fingerprint", &fpr, "--version", "24.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        env.installed(root, "docker-ce").as_deref(),
+        Some("3:24.0.7-1.el9")
+    );
+    assert_eq!(
+        env.installed(root, "docker-ce-cli").as_deref(),
+        Some("1:24.0.7-1.el9")
+    );
+}
+
+const SLES_OS_RELEASE: &str = include_str!("fixtures/linux/sles-15-s390x/etc/os-release");
+
+/// The zypper path: a SLES 15 root. Docker's sles tree is s390x only (and frozen), so dockup
+/// prefers SUSE's own package and takes the repo only with --strategy repo; the test mirror
+/// serves its x86_64 stand-ins under that s390x path, which zypper on this x86_64 host installs.
+#[test]
+fn zypper_install_into_a_sles_root() {
+    if let Some(why) = unavailable() {
+        return skip_or_fail(&why);
+    }
+    let mirror = Mirror::build("build-rpm-mirror.sh");
+    let linux = mirror.dir.path().join("linux");
+    std::fs::create_dir_all(linux.join("sles/15")).unwrap();
+    std::os::unix::fs::symlink(linux.join("centos/9/x86_64"), linux.join("sles/15/s390x")).unwrap();
+    std::fs::copy(linux.join("centos/gpg"), linux.join("sles/gpg")).unwrap();
+    let env = Env::new();
+    let root_dir = tempfile::Builder::new()
+        .prefix("dockup-e2e-sles")
+        .tempdir()
+        .unwrap();
+    let root = root_dir.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    std::fs::write(root.join("etc/os-release"), SLES_OS_RELEASE).unwrap();
+    std::fs::write(root.join("proc/sys/kernel/arch"), "s390x\n").unwrap();
+    let r = root.to_str().unwrap();
+    let log = root.join("dockup.log");
+    let (url, fpr) = (mirror.url(), mirror.fpr.clone());
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "-y",
+            "--root",
+            r,
+            "--strategy",
+            "repo",
+            "--mirror",
+            &url,
+            "--key-fingerprint",
+            &fpr,
+            "--log",
+            log.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        env.dockup(&args)
+    };
+
+    let out = install(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        env.installed(root, "docker-ce").as_deref(),
+        Some("3:27.3.1-1.el9")
+    );
+    let repo = std::fs::read_to_string(root.join("etc/zypp/repos.d/docker-ce.repo")).unwrap();
+    assert!(
+        repo.contains(&format!("baseurl={url}/linux/sles/15/s390x/stable")),
+        "{repo}"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains(&format!(
+            "$ zypper --root {r} --non-interactive install docker-ce"
+        )),
+        "{text}"
+    );
+
+    // A pin resolves against zypper's own search and downgrades.
+    let out = install(&["--version", "24.0"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         env.installed(root, "docker-ce").as_deref(),

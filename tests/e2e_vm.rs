@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! dockup under systemd for real: a qemu VM (TCG: no KVM here) booted with systemd as PID 1 runs
 //! `dockup install` against the host's mirror (reached at 10.0.2.2 through qemu's user network)
 //! and must leave docker.service active and enabled; a second run has nothing to do.

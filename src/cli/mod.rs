@@ -447,8 +447,8 @@ fn require_live(machine: &MachineArgs, verb: &str) -> Result<(), Failure> {
 /// describes the machine as it is.
 /// Without root the lock cannot be created, and nothing can be changed either: the run goes on
 /// without it, and the executor names what needs root (or finds nothing to do).
-fn hold_lock() -> Result<Option<lock::RunLock>, Failure> {
-    match lock::acquire(&lock::default_path()) {
+fn hold_lock(root: Option<&std::path::Path>) -> Result<Option<lock::RunLock>, Failure> {
+    match lock::acquire(&lock::path_for(root)) {
         Ok(held) => Ok(Some(held)),
         Err(lock::LockError::Io { .. }) if !crate::exec::is_admin() => Ok(None),
         Err(e) => Err(Failure::new(
@@ -489,7 +489,7 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
     if args.sudo && !crate::exec::is_admin() {
         return Err(reexec_with_sudo());
     }
-    let _lock = hold_lock()?;
+    let _lock = hold_lock(install_root)?;
     let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
     let outcome = Outcome {
         verb: "install",
@@ -512,7 +512,7 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
     if !args.dry_run {
         require_live(machine, "uninstall")?;
     }
-    let _lock = if args.dry_run { None } else { hold_lock()? };
+    let _lock = if args.dry_run { None } else { hold_lock(None)? };
     let (facts, catalog, decision) = decide(machine, None)?;
     let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge)
         .map_err(|e| Failure::new(ExitCode::Unsupported, &e, e.help()))?;

@@ -170,8 +170,6 @@ pub struct Executor<'a> {
     /// `-y`: accept the confirmations a step asks for.
     yes: bool,
     fetcher: Option<Fetcher>,
-    /// The version `ResolveVersion` found, for the pinned packages that follow.
-    resolved: Option<String>,
     /// Whether this process may change the system.
     is_root: bool,
     backup_root: PathBuf,
@@ -224,7 +222,6 @@ impl<'a> Executor<'a> {
             log,
             yes,
             fetcher: None,
-            resolved: None,
             is_root: sys::is_admin(),
             backup_root: PathBuf::from(fsops::BACKUP_ROOT),
             proxy: None,
@@ -660,7 +657,6 @@ impl<'a> Executor<'a> {
                         },
                     }
                 })?;
-                self.resolved = Some(found.clone());
                 Ok(Some(format!("{package} {found}")))
             }
             Step::InstallPackages {
@@ -681,24 +677,24 @@ impl<'a> Executor<'a> {
                 if *only_missing && let Some(refresh) = manager.refresh_argv() {
                     self.command(&with_env(*manager, self.proxy.as_deref(), refresh))?;
                 }
-                let names: Vec<String> = wanted
-                    .iter()
-                    .map(|p| match &p.pin {
+                let mut names = Vec::new();
+                for p in &wanted {
+                    names.push(match &p.pin {
                         Some(v) if v.is_exact_package_version() => {
                             manager.pinned(&p.name, v.as_str())
                         }
-                        Some(v) => manager.pinned(
-                            &p.name,
-                            &pin_version(*manager, self.resolved.as_deref().unwrap_or(v.as_str())),
-                        ),
+                        Some(v) => {
+                            manager.pinned(&p.name, &self.pinned_version(*manager, &p.name, v)?)
+                        }
                         None => p.name.clone(),
-                    })
-                    .collect();
-                let mut argv = manager.install_argv(&names);
-                if *manager == PackageManager::Apt && packages.iter().any(|p| p.pin.is_some()) {
-                    // A pinned version may be older than what is installed.
-                    argv.insert(2, "--allow-downgrades".into());
+                    });
                 }
+                // A pinned version may be older than what is installed.
+                let argv = if packages.iter().any(|p| p.pin.is_some()) {
+                    manager.install_pinned_argv(&names)
+                } else {
+                    manager.install_argv(&names)
+                };
                 self.command(&with_env(*manager, self.proxy.as_deref(), argv))?;
                 Ok(Some(format!("installed {}", names.join(" "))))
             }
@@ -761,6 +757,25 @@ impl<'a> Executor<'a> {
                     .unwrap_or_else(|| other.title()),
             )),
         }
+    }
+
+    /// The exact version of `package` to install for a `--version` request. Each package is
+    /// resolved on its own: rpm packages of one Docker release carry different epochs
+    /// (docker-ce 3:, docker-ce-cli 1:), and zypper matches epochs exactly.
+    fn pinned_version(
+        &self,
+        manager: PackageManager,
+        package: &str,
+        requested: &crate::plan::VersionReq,
+    ) -> Result<String, ExecError> {
+        let offered = packages::available_versions(&self.rooted(), manager, package)
+            .map_err(ExecError::VersionList)?;
+        let found =
+            packages::resolve(requested, &offered).ok_or_else(|| ExecError::VersionNotFound {
+                requested: format!("{requested} ({package})"),
+                available: offered.join(", "),
+            })?;
+        Ok(pin_version(manager, &found))
     }
 
     fn rooted(&self) -> Rooted<'_> {
@@ -907,11 +922,11 @@ fn apt_lists_fresh(dir: &Path) -> bool {
     })
 }
 
-/// The version string a package manager takes in a pin. rpm packages of one release carry
-/// different epochs (docker-ce 3:, docker-ce-cli 1:), so dnf and zypper get it without one.
+/// The version string a package manager takes in a pin: dnf and yum match
+/// `name-version-release` whatever the epoch; apt and zypper want the epoch too.
 fn pin_version(manager: PackageManager, version: &str) -> String {
     match manager {
-        PackageManager::Apt => version.to_string(),
+        PackageManager::Apt | PackageManager::Zypper => version.to_string(),
         _ => version
             .split_once(':')
             .map_or(version, |(_, rest)| rest)

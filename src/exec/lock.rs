@@ -21,11 +21,26 @@ pub struct RunLock {
     pub path: PathBuf,
 }
 
-/// Where the lock lives: /run is per boot, so a stale lock never survives a reboot.
-pub fn default_path() -> PathBuf {
-    std::env::var_os("DOCKUP_LOCK_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/dockup.lock"))
+/// Where the lock for a target lives: /run is per boot, so a stale lock never survives a
+/// reboot. Installs into different roots (images) may run side by side, so each root has its
+/// own lock, on the host: a lock file left inside an image would ship with it.
+pub fn path_for(root: Option<&Path>) -> PathBuf {
+    if let Some(path) = std::env::var_os("DOCKUP_LOCK_FILE") {
+        return PathBuf::from(path);
+    }
+    match root {
+        None => PathBuf::from("/run/dockup.lock"),
+        Some(dir) => PathBuf::from(format!("/run/dockup-root-{:016x}.lock", fnv1a(dir))),
+    }
+}
+
+/// A stable hash of a path (std's hasher is seeded per process, which a lock name cannot be).
+fn fnv1a(path: &Path) -> u64 {
+    path.to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 pub fn acquire(path: &Path) -> Result<RunLock, LockError> {

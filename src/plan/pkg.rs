@@ -136,9 +136,29 @@ impl PackageManager {
     /// `name=version` (apt) or `name-version` (rpm) for a pinned package.
     pub fn pinned(&self, name: &str, version: &str) -> String {
         match self {
-            PackageManager::Apt => format!("{name}={version}"),
+            PackageManager::Apt | PackageManager::Zypper => format!("{name}={version}"),
             _ => format!("{name}-{version}"),
         }
+    }
+
+    /// argv installing exactly these pinned packages, older than what is installed if need be
+    /// (dnf and yum downgrade to an exact version without being told).
+    pub fn install_pinned_argv(&self, packages: &[String]) -> Vec<String> {
+        let mut argv = self.install_argv(packages);
+        let flag = match self {
+            PackageManager::Apt => Some("--allow-downgrades"),
+            PackageManager::Zypper => Some("--oldpackage"),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            // After the subcommand: `apt-get install`, `zypper --non-interactive install`.
+            let at = argv
+                .iter()
+                .position(|a| a == "install")
+                .map_or(argv.len(), |i| i + 1);
+            argv.insert(at, flag.into());
+        }
+        argv
     }
 }
 

@@ -402,7 +402,11 @@ impl Step {
                     .iter()
                     .map(|(k, v)| format!("{k}={v} "))
                     .collect();
-                let line = format!("{env}{}", ctx.line(&manager.install_argv(&names)));
+                let line = format!("{env}{}", ctx.line(&if packages.iter().any(|p| p.pin.is_some()) {
+                        manager.install_pinned_argv(&names)
+                    } else {
+                        manager.install_argv(&names)
+                    }));
                 if *only_missing {
                     let mut v: Vec<String> = manager
                         .refresh_argv()

@@ -439,3 +439,23 @@ fn without_root_install_names_what_needs_root() {
     assert!(err.contains("Install Docker"), "{err}");
     assert!(err.contains("--sudo"), "{err}");
 }
+
+#[test]
+fn completions_for_every_shell_and_a_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = dockup(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("dockup") && text.contains("uninstall"),
+            "{shell}"
+        );
+    }
+    let out = dockup(&["man"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(".ie") && text.contains(".TH dockup 1"),
+        "{text}"
+    );
+}

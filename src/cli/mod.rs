@@ -4,7 +4,7 @@ mod exit;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 pub use exit::ExitCode;
 
@@ -47,6 +47,13 @@ enum Command {
     Verify(VerifyArgs),
     /// Download a file and keep it only if its sha256 matches (resumes, retries).
     Fetch(FetchArgs),
+    /// Print a shell completion script: dockup completions bash > /etc/bash_completion.d/dockup
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): dockup man > /usr/local/share/man/man1/dockup.1
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +237,20 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Some(Command::Uninstall(args)) => uninstall(&machine, &args),
         Some(Command::Verify(args)) => verify(&machine, &args),
         Some(Command::Fetch(args)) => fetch(&machine, &args),
+        Some(Command::Completions { shell }) => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dockup", &mut out);
+            ui::print(&String::from_utf8_lossy(&out));
+            Ok(ExitCode::Success)
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Failure::new(ExitCode::Failed, e, None))?;
+            ui::print(&String::from_utf8_lossy(&out));
+            Ok(ExitCode::Success)
+        }
         None => install(
             &machine,
             &InstallArgs {

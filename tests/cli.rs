@@ -459,3 +459,98 @@ fn completions_for_every_shell_and_a_man_page() {
         "{text}"
     );
 }
+
+/// Flags beat DOCKUP_* variables, which beat the config file, which beats the defaults; a key
+/// the file should not have is an error naming it.
+#[test]
+fn config_file_and_environment_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dockup.toml");
+    std::fs::write(
+        &config,
+        "channel = \"test\"\nmirror = \"https://file.example\"\nversion = \"24.0\"\nregistry-mirror = [\"https://r.example\"]\nno-start = true\n",
+    )
+    .unwrap();
+    let root = fixture("linux/debian-12");
+    let plan = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(DOCKUP);
+        cmd.args(["plan", "--json", "--root", &root])
+            .args(args)
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout_json(&out)["steps"].to_string()
+    };
+    let config = config.to_str().unwrap();
+    // The file alone.
+    let steps = plan(&["--config", config], &[]);
+    assert!(
+        steps.contains("https://file.example/linux/debian bookworm test"),
+        "{steps}"
+    );
+    assert!(steps.contains("https://r.example"), "{steps}");
+    assert!(
+        !steps.contains("enable_service") && !steps.contains("start_daemon"),
+        "{steps}"
+    );
+    // The environment beats the file; DOCKUP_CONFIG names the file too.
+    let steps = plan(
+        &[],
+        &[
+            ("DOCKUP_CONFIG", config),
+            ("DOCKUP_MIRROR", "https://env.example"),
+            ("DOCKUP_CHANNEL", "stable"),
+        ],
+    );
+    assert!(
+        steps.contains("https://env.example/linux/debian bookworm stable"),
+        "{steps}"
+    );
+    // A flag beats both.
+    let steps = plan(
+        &["--config", config, "--mirror", "https://flag.example"],
+        &[("DOCKUP_MIRROR", "https://env.example")],
+    );
+    assert!(
+        steps.contains("https://flag.example/linux/debian"),
+        "{steps}"
+    );
+    // Defaults where nobody says anything.
+    let steps = plan(&[], &[]);
+    assert!(
+        steps.contains("https://download.docker.com/linux/debian bookworm stable"),
+        "{steps}"
+    );
+
+    std::fs::write(dir.path().join("bad.toml"), "chanel = \"test\"\n").unwrap();
+    let out = dockup(&[
+        "plan",
+        "--root",
+        &root,
+        "--config",
+        dir.path().join("bad.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown field `chanel`"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(dir.path().join("bad.toml"), "channel = \"nightly\"\n").unwrap();
+    let out = dockup(&[
+        "plan",
+        "--root",
+        &root,
+        "--config",
+        dir.path().join("bad.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("config key `channel`"),
+        "{}",
+        stderr(&out)
+    );
+}

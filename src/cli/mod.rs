@@ -1,5 +1,6 @@
 //! Arguments and wiring: parse, gather facts, decide, plan, hand the result to `ui`. No decisions.
 
+mod config;
 mod exit;
 
 use std::path::PathBuf;
@@ -88,8 +89,11 @@ struct MachineArgs {
     #[arg(long, global = true, value_name = "FILE")]
     facts: Option<PathBuf>,
     /// Treat the machine as this distribution release, e.g. ubuntu:22.04 or debian:bookworm.
-    #[arg(long, global = true, value_name = "ID:VERSION", value_parser = parse::<AssumeDistro>)]
+    #[arg(long, global = true, value_name = "ID:VERSION", env = "DOCKUP_ASSUME_DISTRO", value_parser = parse::<AssumeDistro>)]
     assume_distro: Option<AssumeDistro>,
+    /// Settings in a TOML file, keys named like the long flags (flags and DOCKUP_* win).
+    #[arg(long, global = true, value_name = "FILE", env = "DOCKUP_CONFIG")]
+    config: Option<PathBuf>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -102,38 +106,79 @@ struct DetectArgs {
     strategy: Option<Strategy>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 struct PlanArgs {
     /// Use this strategy when it is possible here, e.g. distro or desktop-hyperv.
-    #[arg(long, value_name = "STRATEGY", value_parser = parse::<Strategy>)]
+    #[arg(long, value_name = "STRATEGY", env = "DOCKUP_STRATEGY", value_parser = parse::<Strategy>)]
     strategy: Option<Strategy>,
-    /// Docker's release channel.
-    #[arg(long, value_name = "CHANNEL", default_value = "stable", value_parser = parse::<Channel>)]
-    channel: Channel,
+    /// Docker's release channel [default: stable].
+    #[arg(long, value_name = "CHANNEL", env = "DOCKUP_CHANNEL", value_parser = parse::<Channel>)]
+    channel: Option<Channel>,
     /// Install exactly this Docker version (27.3 means the newest 27.3.x).
-    #[arg(long = "version", value_name = "VERSION", value_parser = parse::<VersionReq>)]
+    #[arg(long = "version", value_name = "VERSION", env = "DOCKUP_VERSION", value_parser = parse::<VersionReq>)]
     docker_version: Option<VersionReq>,
-    /// Base URL of a mirror laid out like https://download.docker.com.
-    #[arg(long, value_name = "URL", value_parser = parse::<MirrorUrl>)]
+    /// Base URL of a mirror laid out like https://download.docker.com, or a known mirror's name.
+    #[arg(long, value_name = "URL", env = "DOCKUP_MIRROR", value_parser = parse::<MirrorUrl>)]
     mirror: Option<MirrorUrl>,
     /// Trust this signing key instead of Docker's (mirrors that re-sign packages).
-    #[arg(long, value_name = "FPR", value_parser = parse::<Fingerprint>)]
+    #[arg(long, value_name = "FPR", env = "DOCKUP_KEY_FINGERPRINT", value_parser = parse::<Fingerprint>)]
     key_fingerprint: Option<Fingerprint>,
     /// Install without starting or enabling the daemon (image builds, chroots).
-    #[arg(long)]
+    #[arg(long, env = "DOCKUP_NO_START")]
     no_start: bool,
     /// Add this user to the docker group.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", env = "DOCKUP_ADD_USER")]
     add_user: Option<String>,
     /// A registry mirror for the daemon's pulls (daemon.json registry-mirrors); repeatable.
-    #[arg(long = "registry-mirror", value_name = "URL", value_parser = parse::<RegistryMirror>)]
+    #[arg(long = "registry-mirror", value_name = "URL", env = "DOCKUP_REGISTRY_MIRROR", value_delimiter = ',', value_parser = parse::<RegistryMirror>)]
     registry_mirrors: Vec<RegistryMirror>,
     /// Proxy for dockup's downloads and the package manager (default: $https_proxy).
-    #[arg(long, value_name = "URL", value_parser = parse::<ProxyUrl>)]
+    #[arg(long, value_name = "URL", env = "DOCKUP_PROXY", value_parser = parse::<ProxyUrl>)]
     proxy: Option<ProxyUrl>,
     /// Also keep using the proxy afterwards: for the package manager and the daemon's pulls.
-    #[arg(long)]
+    #[arg(long, env = "DOCKUP_PERSIST_PROXY")]
     persist_proxy: bool,
+}
+
+impl PlanArgs {
+    /// Fills what neither a flag nor DOCKUP_* set from the config file.
+    fn fill_from(&mut self, file: &config::FileConfig) -> Result<(), String> {
+        use config::{file_bool, parse_key};
+        if self.strategy.is_none() {
+            self.strategy = parse_key("strategy", file.strategy.as_ref())?;
+        }
+        if self.channel.is_none() {
+            self.channel = parse_key("channel", file.channel.as_ref())?;
+        }
+        if self.docker_version.is_none() {
+            self.docker_version = parse_key("version", file.version.as_ref())?;
+        }
+        if self.mirror.is_none() {
+            self.mirror = parse_key("mirror", file.mirror.as_ref())?;
+        }
+        if self.key_fingerprint.is_none() {
+            self.key_fingerprint = parse_key("key-fingerprint", file.key_fingerprint.as_ref())?;
+        }
+        if self.add_user.is_none() {
+            self.add_user = file.add_user.clone();
+        }
+        if self.registry_mirrors.is_empty() {
+            for m in file.registry_mirror.iter().flatten() {
+                self.registry_mirrors
+                    .extend(parse_key("registry-mirror", Some(m))?);
+            }
+        }
+        if self.proxy.is_none() {
+            self.proxy = parse_key("proxy", file.proxy.as_ref())?;
+        }
+        self.no_start = file_bool(self.no_start, "DOCKUP_NO_START", file.no_start);
+        self.persist_proxy = file_bool(
+            self.persist_proxy,
+            "DOCKUP_PERSIST_PROXY",
+            file.persist_proxy,
+        );
+        Ok(())
+    }
 }
 
 impl PlanArgs {
@@ -155,7 +200,7 @@ impl PlanArgs {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 struct InstallArgs {
     #[command(flatten)]
     plan: PlanArgs,
@@ -163,15 +208,11 @@ struct InstallArgs {
     #[arg(long)]
     dry_run: bool,
     /// Answer yes to confirmations (removing conflicting packages).
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', long, env = "DOCKUP_YES")]
     yes: bool,
-    /// Log every command and its output here.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "/var/log/dockup/dockup.log"
-    )]
-    log: PathBuf,
+    /// Log every command and its output here [default: /var/log/dockup/dockup.log].
+    #[arg(long, value_name = "FILE", env = "DOCKUP_LOG")]
+    log: Option<PathBuf>,
     /// When not root, run again through sudo (asks for your password).
     #[arg(long)]
     sudo: bool,
@@ -186,15 +227,11 @@ struct UninstallArgs {
     #[arg(long)]
     dry_run: bool,
     /// Answer yes to confirmations (deleting data with --purge).
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', long, env = "DOCKUP_YES")]
     yes: bool,
-    /// Log every command and its output here.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "/var/log/dockup/dockup.log"
-    )]
-    log: PathBuf,
+    /// Log every command and its output here [default: /var/log/dockup/dockup.log].
+    #[arg(long, value_name = "FILE", env = "DOCKUP_LOG")]
+    log: Option<PathBuf>,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {
@@ -229,21 +266,50 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
-    let machine = cli.machine;
-    match cli.command {
-        Some(Command::Detect(args)) => detect(&machine, args.strategy),
-        Some(Command::Plan(args)) => plan(&machine, &args),
-        Some(Command::Install(args)) => install(&machine, &args),
-        Some(Command::Uninstall(args)) => uninstall(&machine, &args),
-        Some(Command::Verify(args)) => verify(&machine, &args),
-        Some(Command::Fetch(args)) => fetch(&machine, &args),
-        Some(Command::Completions { shell }) => {
+    let mut machine = cli.machine;
+    let usage = |why: String| Failure::new(ExitCode::Usage, why, None);
+    let file = match &machine.config {
+        Some(path) => config::FileConfig::load(path).map_err(usage)?,
+        None => config::FileConfig::default(),
+    };
+    if machine.assume_distro.is_none() {
+        machine.assume_distro =
+            config::parse_key("assume-distro", file.assume_distro.as_ref()).map_err(usage)?;
+    }
+    // `dockup` alone is `dockup install`.
+    let mut command = cli
+        .command
+        .unwrap_or(Command::Install(InstallArgs::default()));
+    match &mut command {
+        Command::Detect(args) if args.strategy.is_none() => {
+            args.strategy = config::parse_key("strategy", file.strategy.as_ref()).map_err(usage)?;
+        }
+        Command::Plan(args) => args.fill_from(&file).map_err(usage)?,
+        Command::Install(args) => {
+            args.plan.fill_from(&file).map_err(usage)?;
+            args.yes = config::file_bool(args.yes, "DOCKUP_YES", file.yes);
+            args.log = args.log.take().or_else(|| file.log.clone());
+        }
+        Command::Uninstall(args) => {
+            args.yes = config::file_bool(args.yes, "DOCKUP_YES", file.yes);
+            args.log = args.log.take().or_else(|| file.log.clone());
+        }
+        _ => {}
+    }
+    match command {
+        Command::Detect(args) => detect(&machine, args.strategy),
+        Command::Plan(args) => plan(&machine, &args),
+        Command::Install(args) => install(&machine, &args),
+        Command::Uninstall(args) => uninstall(&machine, &args),
+        Command::Verify(args) => verify(&machine, &args),
+        Command::Fetch(args) => fetch(&machine, &args),
+        Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "dockup", &mut out);
             ui::print(&String::from_utf8_lossy(&out));
             Ok(ExitCode::Success)
         }
-        Some(Command::Man) => {
+        Command::Man => {
             let mut out = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut out)
@@ -251,29 +317,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
             ui::print(&String::from_utf8_lossy(&out));
             Ok(ExitCode::Success)
         }
-        None => install(
-            &machine,
-            &InstallArgs {
-                plan: PlanArgs {
-                    strategy: None,
-                    channel: Channel::Stable,
-                    docker_version: None,
-                    mirror: None,
-                    key_fingerprint: None,
-                    no_start: false,
-                    add_user: None,
-                    registry_mirrors: Vec::new(),
-                    proxy: None,
-                    persist_proxy: false,
-                },
-                dry_run: false,
-                yes: false,
-                log: PathBuf::from("/var/log/dockup/dockup.log"),
-                sudo: false,
-            },
-        ),
     }
 }
+
+/// Where runs are logged unless --log, DOCKUP_LOG or the config file says otherwise.
+const DEFAULT_LOG: &str = "/var/log/dockup/dockup.log";
 
 fn gather(machine: &MachineArgs) -> Result<Facts, Failure> {
     let facts = match (&machine.facts, &machine.root) {
@@ -326,7 +374,7 @@ fn make_plan(
 ) -> Result<(Facts, Decision, plan::Plan), Failure> {
     let (facts, catalog, decision) = decide(machine, args.strategy)?;
     let opts = PlanOptions {
-        channel: args.channel,
+        channel: args.channel.unwrap_or_default(),
         version: args.docker_version.clone(),
         mirror: args.mirror.clone(),
         key_fingerprint: args.key_fingerprint.clone(),
@@ -523,7 +571,9 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         &decision,
         &plan,
         args.yes,
-        &args.log,
+        args.log
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
         proxy.as_ref(),
         &outcome,
     )
@@ -547,7 +597,15 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         nothing: "Docker is not installed: nothing to do",
     };
     execute(
-        machine, &decision, &plan, args.yes, &args.log, None, &outcome,
+        machine,
+        &decision,
+        &plan,
+        args.yes,
+        args.log
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
+        None,
+        &outcome,
     )
 }
 

@@ -41,7 +41,9 @@
 set -euo pipefail
 export LC_ALL=C # decimal points in printf/awk/sort, whatever the caller's locale
 
-die() { echo "chroot-install: $*" >&2; exit 1; }
+prog=chroot-install
+# shellcheck source=SCRIPTDIR/../e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (chroot, mount); try: sudo $0"
 rounds=${1:-3}
@@ -70,13 +72,7 @@ drop_root() {
         kill -KILL "${pids[@]}" 2>/dev/null || true
         sleep 0.2
     fi
-    local m
-    for m in "$root/dev/pts" "$root/proc"; do
-        if mountpoint -q "$m" 2>/dev/null; then
-            umount "$m" 2>/dev/null || umount -l "$m" || true
-        fi
-    done
-    if mountpoint -q "$root/proc" 2>/dev/null || mountpoint -q "$root/dev/pts" 2>/dev/null; then
+    if ! umount_proc_pts "$root"; then
         echo "chroot-install: something is still mounted in $root; not deleting it" >&2
         return 1
     fi
@@ -88,10 +84,7 @@ cleanup() {
     local rc=$?
     trap - INT TERM
     drop_root || rc=1
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_server
     # Keep $tmp if a chroot could not be unmounted: rm would descend into it otherwise.
     if [[ -n $root ]]; then
         echo "chroot-install: kept $tmp" >&2
@@ -104,9 +97,7 @@ cleanup() {
     [[ $rc -eq 0 ]] || echo "chroot-install: FAILED (exit $rc)" >&2
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # Run a command in the chroot with a clean, non-interactive environment (as check.sh does).
 in_chroot() {
@@ -119,9 +110,7 @@ new_root() {
     root=$tmp/$1
     "$e2e/build-chroot.sh" "$root" 2>"$tmp/build-chroot.log" \
         || { cat "$tmp/build-chroot.log" >&2; die "build-chroot.sh failed"; }
-    mount -t proc proc "$root/proc"
-    # Private devpts: apt logs dpkg through a pty (see check.sh).
-    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+    mount_proc_pts "$root"
     install -m 0755 "$bin" "$root/usr/local/bin/dockup"
     # Flush the ~200 MB just extracted before anything is timed: dpkg fsyncs, and on a journaling
     # filesystem (ext4 data=ordered) its first fsync would otherwise wait for all of it to be
@@ -173,20 +162,16 @@ fpr=$(cat "$mirror/fingerprint")
 
 # Ask the kernel for a free port and hand it to http.server; retry if someone took it meanwhile.
 for _ in 1 2 3 4 5; do
-    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    python3 -m http.server --bind 127.0.0.1 "$port" --directory "$mirror" >"$tmp/http.log" 2>&1 &
-    server_pid=$!
+    port=$(free_port)
+    serve_dir "$port" "$mirror" "$tmp/http.log"
     for _ in $(seq 50); do
-        if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-            "http://127.0.0.1:$port/linux/debian/gpg" 2>/dev/null; then
+        if http_up "http://127.0.0.1:$port/linux/debian/gpg"; then
             break 2
         fi
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.2
     done
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
+    stop_server
 done
 [[ -n $server_pid ]] || die "could not start http.server: $(cat "$tmp/http.log")"
 url=http://127.0.0.1:$port

@@ -21,7 +21,9 @@ bin="${CARGO_TARGET_DIR:-target}/release/dockup"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-bench-dl.XXXXXX")
 server_pid=
 cleanup() {
-    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+    fi
     rm -rf -- "$work"
 }
 trap cleanup EXIT

@@ -16,91 +16,24 @@
 # Must run as root (mmdebstrap's root mode, and extracting device nodes / ownership).
 set -euo pipefail
 
+prog=build-chroot
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() { echo "build-chroot: $*" >&2; exit 1; }
-
-[[ $# -eq 1 ]] || die "usage: $0 DEST"
-dest=$1
 # Refuse to wipe anything that could be the root filesystem: DEST is rm -rf'd below.
-[[ -n $dest ]] || die "DEST is empty"
-dest_abs=$(realpath -m -- "$dest")
-[[ $dest_abs != / ]] || die "refusing to use / as DEST"
+dest_arg "$@"
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 
 cache_dir=${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}
 cache_tar=$cache_dir/bookworm-minbase.tar
 
-# Prints one-line apt entries ("deb URI SUITE main") for bookworm, bookworm-updates and
-# bookworm-security, taken from the host's apt sources (one-line *.list and deb822 *.sources),
-# so the chroot uses exactly the mirror this host can reach. The first URI found per suite wins.
-host_sources() {
-    local files=()
-    [[ -f /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
-    local f
-    for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-        [[ -f $f ]] && files+=("$f")
-    done
-    [[ ${#files[@]} -gt 0 ]] || return 0
-    awk '
-        function emit(uri, suite) {
-            if (suite !~ /^bookworm(-updates|-security)?$/ || (suite in seen)) return
-            seen[suite] = 1
-            sub(/\/+$/, "", uri)
-            print "deb " uri " " suite " main"
-        }
-        # deb822 paragraph: emit when it ends (blank line or end of file).
-        function flush(   i, j, n, m, us, ss) {
-            if (types ~ /(^| )deb( |$)/ && enabled !~ /^(no|false)$/ && comps ~ /(^| )main( |$)/) {
-                n = split(uris, us, " "); m = split(suites, ss, " ")
-                for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) emit(us[i], ss[j])
-            }
-            types = uris = suites = comps = enabled = ""
-        }
-        FNR == 1 { flush(); deb822 = (FILENAME ~ /\.sources$/) }
-        /^[[:space:]]*#/ { next }
-        !deb822 {
-            # one-line style: deb [options] URI SUITE COMPONENT...
-            if ($1 != "deb") next
-            i = 2
-            if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; i++ }
-            for (k = i + 2; k <= NF; k++) if ($k == "main") { emit($i, $(i + 1)); break }
-            next
-        }
-        /^[[:space:]]*$/ { flush(); next }
-        {
-            key = tolower($1); sub(/:$/, "", key)
-            val = $0; sub(/^[^:]*:[[:space:]]*/, "", val)
-            if (key == "types") types = val
-            else if (key == "uris") uris = val
-            else if (key == "suites") suites = val
-            else if (key == "components") comps = val
-            else if (key == "enabled") enabled = tolower(val)
-        }
-        END { flush() }
-    ' "${files[@]}"
-}
-
 build_cache() {
-    command -v mmdebstrap >/dev/null 2>&1 || {
-        echo "build-chroot: installing mmdebstrap" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mmdebstrap >&2 \
-            || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-                    --no-install-recommends mmdebstrap >&2; }
-    }
+    need_tools mmdebstrap:mmdebstrap
 
-    local entries=()
-    if [[ -n ${DOCKUP_E2E_MIRROR:-} ]]; then
-        entries=("deb ${DOCKUP_E2E_MIRROR%/} bookworm main")
-    else
-        mapfile -t entries < <(host_sources)
-    fi
-    # Without an entry for plain "bookworm" mmdebstrap would fall back to deb.debian.org, which
-    # may not be reachable; fail loudly instead of hanging on the network.
-    printf '%s\n' "${entries[@]}" | grep -q ' bookworm main$' \
-        || die "no bookworm mirror in the host's apt sources; set DOCKUP_E2E_MIRROR"
-    printf 'build-chroot: mirror: %s\n' "${entries[@]}" >&2
+    # The chroot uses exactly the Debian mirror this host can reach.
+    local entries
+    debian_entries
 
     mkdir -p "$cache_dir"
     # Write to a temporary name and rename, so an interrupted build never leaves a truncated
@@ -117,12 +50,9 @@ build_cache() {
 
 # Wipe DEST. --one-file-system and the mount check protect the host if a previous run left
 # /proc (or a bind mount) mounted inside an old chroot at this path.
-if [[ -e $dest_abs ]]; then
-    if awk -v d="$dest_abs" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' \
-        /proc/self/mountinfo; then
-        die "something is mounted under $dest_abs; unmount it first"
-    fi
-    rm -rf --one-file-system -- "$dest_abs"
+if [[ -e $dest ]]; then
+    [[ -z $(mounts_under "$dest") ]] || die "something is mounted under $dest; unmount it first"
+    rm -rf --one-file-system -- "$dest"
 fi
 
 if [[ -s $cache_tar ]]; then
@@ -132,6 +62,6 @@ else
     build_cache
 fi
 
-mkdir -p "$dest_abs"
-tar -xf "$cache_tar" -C "$dest_abs" --numeric-owner
-echo "build-chroot: chroot ready at $dest_abs in $(elapsed)s" >&2
+mkdir -p "$dest"
+tar -xf "$cache_tar" -C "$dest" --numeric-owner
+echo "build-chroot: chroot ready at $dest in $(elapsed)s" >&2

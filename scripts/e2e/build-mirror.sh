@@ -27,44 +27,19 @@
 # generated on every run (so the fingerprint changes every run; read it from DEST/fingerprint).
 set -euo pipefail
 
+prog=build-mirror
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() { echo "build-mirror: $*" >&2; exit 1; }
-
-[[ $# -eq 1 ]] || die "usage: $0 DEST"
-[[ -n $1 ]] || die "DEST is empty"
-dest=$(realpath -m -- "$1")
-[[ $dest != / ]] || die "refusing to use / as DEST"
-
-# DEST is wiped before building, so only wipe what is recognisably ours (or empty).
+dest_arg "$@"
 marker=.dockup-e2e-mirror
-if [[ -d $dest ]] && [[ -n $(ls -A -- "$dest") ]]; then
-    [[ -e $dest/$marker ]] || die "$dest exists, is not empty and is not a dockup-e2e mirror; refusing to wipe it"
-    rm -rf --one-file-system -- "$dest"
-fi
+wipe_dest "$dest" "$marker" "dockup-e2e mirror"
 
 # Tools: apt-ftparchive (apt-utils), gpg/gpgv (gnupg), dpkg-deb (dpkg, always present on Debian).
-missing=()
-command -v apt-ftparchive >/dev/null 2>&1 || missing+=(apt-utils)
-command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
-command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; install them or run as root"
-    echo "build-mirror: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-                --no-install-recommends "${missing[@]}" >&2; }
-fi
+need_tools apt-ftparchive:apt-utils gpg:gnupg gpgv:gpgv
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-mirror.XXXXXX")
-export GNUPGHOME=$work/gnupg
-cleanup() {
-    # gpg starts an agent bound to the temporary GNUPGHOME; stop it before deleting the directory.
-    gpgconf --kill gpg-agent >/dev/null 2>&1 || true
-    rm -rf -- "$work"
-}
-trap cleanup EXIT
+gpg_workdir dockup-e2e-mirror
 
 # Fixed timestamps (file mtimes inside the .debs, ar member dates, Release Date) so repeated
 # builds differ only in the keys/signatures.
@@ -78,19 +53,7 @@ touch "$dest/$marker"
 # ---------------------------------------------------------------------------------------------
 # Keys
 # ---------------------------------------------------------------------------------------------
-mkdir -m 700 "$GNUPGHOME"
-gen_key() { # gen_key USERID -> prints the primary key fingerprint
-    gpg --batch --quiet --passphrase '' --quick-gen-key "$1" rsa3072 sign never 2>/dev/null
-    gpg --batch --with-colons --fingerprint "$1" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'
-}
-fpr=$(gen_key 'dockup e2e test repository <dockup-e2e@example.invalid>')
-wrong_fpr=$(gen_key 'dockup e2e WRONG key <dockup-e2e-wrong@example.invalid>')
-[[ $fpr =~ ^[0-9A-F]{40}$ && $wrong_fpr =~ ^[0-9A-F]{40}$ ]] || die "could not read key fingerprints"
-
-gpg --batch --armor --export "$fpr" >"$repo/gpg"
-gpg --batch --armor --export "$wrong_fpr" >"$dest/wrong-key.asc"
-printf '%s\n' "$fpr" >"$dest/fingerprint"
-printf '%s\n' "$wrong_fpr" >"$dest/wrong-fingerprint"
+make_keys "$repo/gpg" "$dest"
 
 # ---------------------------------------------------------------------------------------------
 # Stand-in packages
@@ -378,23 +341,8 @@ make_plugin() {
     local pkg=$1 version=$2 name=$3 prefix=$4 description=$5 up tree
     up=$(upstream "$version")
     tree=$work/tree/${pkg}_$version
-    put_file "$tree" "/usr/libexec/docker/cli-plugins/docker-$name" 0755 "$up" <<EOF
-#!/bin/sh
-# dockup-e2e STAND-IN for the docker $name CLI plugin ($pkg).
-# The docker CLI runs plugins as \`docker-$name $name ARGS\`; direct \`docker-$name ARGS\` works too.
-if [ "\${1:-}" = docker-cli-plugin-metadata ]; then
-    echo '{"SchemaVersion":"0.1.0","Vendor":"Docker Inc.","Version":"v@VERSION@","ShortDescription":"$description"}'
-    exit 0
-fi
-[ "\${1:-}" = $name ] && shift
-case "\${1:-}" in
-version | --version | -v) echo "$prefix v@VERSION@" ;;
-*)
-    echo "docker $name: dockup-e2e stand-in, '\$*' is not implemented" >&2
-    exit 1
-    ;;
-esac
-EOF
+    plugin_script "$pkg" "$name" "$prefix" "$description" \
+        | put_file "$tree" "/usr/libexec/docker/cli-plugins/docker-$name" 0755 "$up"
     build_deb "$pkg" "$version" "$tree" "Maintainer: Docker <support@docker.com>
 Enhances: docker-ce-cli
 Homepage: https://github.com/docker/$name
@@ -439,53 +387,14 @@ ln -s ../dists/bookworm/pool/test "$repo/pool/test"
 # ---------------------------------------------------------------------------------------------
 # Indexes and signed Release
 # ---------------------------------------------------------------------------------------------
-cat >"$work/ftparchive.conf" <<EOF
-Dir { ArchiveDir "$repo"; };
-Default { Packages::Compress ". gzip"; Packages::Extensions ".deb"; };
-APT::FTPArchive::Contents "false";
-TreeDefault { Directory "dists/\$(DIST)/pool/\$(SECTION)"; };
-Tree "dists/bookworm" {
-    Directory "dists/bookworm/pool/\$(SECTION)";
-    Sections "stable test";
-    Architectures "amd64";
-};
-APT::FTPArchive::Release {
-    Origin "Docker";
-    Label "Docker CE";
-    Suite "bookworm";
-    Codename "bookworm";
-    Architectures "amd64";
-    Components "stable test";
-    Description "dockup e2e stand-in for download.docker.com/linux/debian";
-    Date "$(date -u -R -d "@$SOURCE_DATE_EPOCH")";
-};
-EOF
-mkdir -p "$repo/dists/bookworm/stable/binary-amd64" "$repo/dists/bookworm/test/binary-amd64"
-# apt-ftparchive reports some errors ("E: ...") yet exits 0, so treat any output as failure.
-if ! ftp_log=$(cd "$repo" && apt-ftparchive -q=2 -c "$work/ftparchive.conf" generate "$work/ftparchive.conf" 2>&1) \
-    || [[ -n $ftp_log ]]; then
-    die "apt-ftparchive generate failed: $ftp_log"
-fi
-# Generate Release outside dists/bookworm so it does not list (a partial) itself.
-(cd "$repo/dists/bookworm" && apt-ftparchive -q=2 -c "$work/ftparchive.conf" release . >"$work/Release")
-mv "$work/Release" "$repo/dists/bookworm/Release"
-gpg --batch --yes --local-user "$fpr" --digest-algo SHA512 --clearsign \
-    -o "$repo/dists/bookworm/InRelease" "$repo/dists/bookworm/Release"
-gpg --batch --yes --local-user "$fpr" --digest-algo SHA512 --armor --detach-sign \
-    -o "$repo/dists/bookworm/Release.gpg" "$repo/dists/bookworm/Release"
+apt_release "$repo" "$work" "$fpr" "stable test" "dockup e2e stand-in for download.docker.com/linux/debian"
 
 # ---------------------------------------------------------------------------------------------
 # Verify
 # ---------------------------------------------------------------------------------------------
-fail() { die "verification failed: $*"; }
-
 # Signatures check out with the published (armored -> binary) key, and not with the wrong one.
-gpg --batch --dearmor <"$repo/gpg" >"$work/key.gpg"
+verify_release "$repo" "$work"
 gpg --batch --dearmor <"$dest/wrong-key.asc" >"$work/wrong.gpg"
-gpgv --quiet --keyring "$work/key.gpg" "$repo/dists/bookworm/InRelease" 2>/dev/null \
-    || fail "gpgv rejects InRelease"
-gpgv --quiet --keyring "$work/key.gpg" "$repo/dists/bookworm/Release.gpg" "$repo/dists/bookworm/Release" 2>/dev/null \
-    || fail "gpgv rejects Release.gpg"
 if gpgv --quiet --keyring "$work/wrong.gpg" "$repo/dists/bookworm/InRelease" 2>/dev/null; then
     fail "InRelease verifies with the wrong key"
 fi
@@ -520,21 +429,8 @@ for c in stable test; do
 done
 grep -qx 'Components: stable test' "$repo/dists/bookworm/Release" || fail "Release Components"
 
-# apt itself accepts the repo with the armored key as signed-by (as Docker's docs configure it),
-# using a throwaway apt state directory; the sandbox user is root because $work is 0700.
-mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
-echo "deb [arch=amd64 signed-by=$repo/gpg] file://$repo bookworm stable test" >"$work/apt/sources.list"
-apt_tmp=(-o "Dir::Etc::SourceList=$work/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-    -o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache"
-    -o Dir::State::status=/dev/null -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-apt-get -q=2 "${apt_tmp[@]}" update >"$work/apt/update.log" 2>&1 || {
-    cat "$work/apt/update.log" >&2
-    fail "apt-get update against the repo"
-}
-if grep -q '^[WE]:' "$work/apt/update.log"; then
-    cat "$work/apt/update.log" >&2
-    fail "apt-get update printed warnings"
-fi
+# apt accepts the repo (signed-by its armored key, as Docker's docs configure it).
+apt_update_repo "$work" "$repo" "stable test"
 candidate=$(apt-cache "${apt_tmp[@]}" policy docker-ce | awk '$1 == "Candidate:" { print $2 }')
 [[ $candidate == 5:28.0.0~rc.1-1~debian.12~bookworm ]] \
     || fail "apt candidate for docker-ce from stable+test is '$candidate'"

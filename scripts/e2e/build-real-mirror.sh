@@ -48,46 +48,24 @@
 #
 # Debian's .debs are cached in ${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/debs (reused when
 # present; delete them to refetch), and the repacked .debs in .../real-debs/KEY (KEY: a hash of
-# this script, SOURCE_DATE_EPOCH and the cached Debian .debs' names). A cold run takes ~10 s plus
-# the ~65 MB download, a cached one ~3 s. The signing keys are throwaway, fresh on every run.
+# this script, lib.sh, SOURCE_DATE_EPOCH and the cached Debian .debs' names). A cold run takes
+# ~10 s plus the ~65 MB download, a cached one ~3 s. The signing keys are throwaway, fresh on
+# every run.
 set -euo pipefail
 
+prog=build-real-mirror
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() { echo "build-real-mirror: $*" >&2; exit 1; }
-
-[[ $# -eq 1 ]] || die "usage: $0 DEST"
-[[ -n $1 ]] || die "DEST is empty"
-dest=$(realpath -m -- "$1")
-[[ $dest != / ]] || die "refusing to use / as DEST"
+dest_arg "$@"
 [[ $(id -u) -eq 0 ]] || die "must run as root (dpkg-deb -R keeps file ownership; apt-get download)"
-
-# DEST is wiped before building, so only wipe what is recognisably ours (or empty).
 marker=.dockup-e2e-mirror
-if [[ -d $dest ]] && [[ -n $(ls -A -- "$dest") ]]; then
-    [[ -e $dest/$marker ]] || die "$dest exists, is not empty and is not a dockup-e2e mirror; refusing to wipe it"
-    rm -rf --one-file-system -- "$dest"
-fi
+wipe_dest "$dest" "$marker" "dockup-e2e mirror"
 
-missing=()
-command -v apt-ftparchive >/dev/null 2>&1 || missing+=(apt-utils)
-command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
-command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "build-real-mirror: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-                --no-install-recommends "${missing[@]}" >&2; }
-fi
+need_tools apt-ftparchive:apt-utils gpg:gnupg gpgv:gpgv
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-real-mirror.XXXXXX")
-export GNUPGHOME=$work/gnupg
-cleanup() {
-    gpgconf --kill gpg-agent >/dev/null 2>&1 || true
-    rm -rf -- "$work"
-}
-trap cleanup EXIT
+gpg_workdir dockup-e2e-real-mirror
 
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1727740800} # 2024-10-01T00:00:00Z
 export TZ=UTC LC_ALL=C
@@ -102,25 +80,12 @@ touch "$dest/$marker"
 cache_debs=${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/debs
 mkdir -p "$cache_debs"
 
-# cached_deb PACKAGE: prints the cached .deb of PACKAGE (the highest version if several).
-cached_deb() {
-    local f best='' best_v='' v
-    for f in "$cache_debs/$1"_*_amd64.deb; do
-        [[ -f $f ]] || continue
-        v=$(dpkg-deb -f "$f" Version)
-        if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best_v"; then
-            best=$f best_v=$v
-        fi
-    done
-    [[ -n $best ]] && printf '%s\n' "$best"
-}
-
 # fetch_debs PACKAGE...: `apt-get download`s the packages not cached yet. Downloads go to a
 # temporary directory first so an interrupted run never leaves a truncated .deb in the cache.
 fetch_debs() {
     local want=() p
     for p in "$@"; do
-        cached_deb "$p" >/dev/null || want+=("$p")
+        cached_deb "$cache_debs" "$p" >/dev/null || want+=("$p")
     done
     [[ ${#want[@]} -gt 0 ]] || { echo "build-real-mirror: using cached $*" >&2; return 0; }
     echo "build-real-mirror: downloading ${want[*]} into $cache_debs" >&2
@@ -140,10 +105,10 @@ fetch_debs() {
 }
 
 fetch_debs docker.io containerd runc tini
-docker_io_deb=$(cached_deb docker.io)
-containerd_deb=$(cached_deb containerd)
-runc_deb=$(cached_deb runc)
-tini_deb=$(cached_deb tini)
+docker_io_deb=$(cached_deb "$cache_debs" docker.io)
+containerd_deb=$(cached_deb "$cache_debs" containerd)
+runc_deb=$(cached_deb "$cache_debs" runc)
+tini_deb=$(cached_deb "$cache_debs" tini)
 
 # upstream VERSION: 1.6.20~ds1-1+deb12u3 -> 1.6.20, 20.10.24+dfsg1-1+deb12u1+b6 -> 20.10.24
 upstream() {
@@ -313,23 +278,8 @@ make_plugin() {
     up=$(upstream "$version")
     tree=$work/tree/$pkg
     mkdir -p "$tree/usr/libexec/docker/cli-plugins"
-    sed "s/@VERSION@/$up/g" >"$tree/usr/libexec/docker/cli-plugins/docker-$name" <<EOF
-#!/bin/sh
-# dockup-e2e STAND-IN for the docker $name CLI plugin ($pkg).
-# The docker CLI runs plugins as \`docker-$name $name ARGS\`; direct \`docker-$name ARGS\` works too.
-if [ "\${1:-}" = docker-cli-plugin-metadata ]; then
-    echo '{"SchemaVersion":"0.1.0","Vendor":"Docker Inc.","Version":"v@VERSION@","ShortDescription":"$description"}'
-    exit 0
-fi
-[ "\${1:-}" = $name ] && shift
-case "\${1:-}" in
-version | --version | -v) echo "$prefix v@VERSION@" ;;
-*)
-    echo "docker $name: dockup-e2e stand-in, '\$*' is not implemented" >&2
-    exit 1
-    ;;
-esac
-EOF
+    plugin_script "$pkg" "$name" "$prefix" "$description" \
+        | sed "s/@VERSION@/$up/g" >"$tree/usr/libexec/docker/cli-plugins/docker-$name"
     chmod 0755 "$tree/usr/libexec/docker/cli-plugins/docker-$name"
     find "$tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
     build_deb "$pkg" "$version" "$tree" "Maintainer: Docker <support@docker.com>
@@ -342,12 +292,12 @@ Description: Docker $name plugin (dockup-e2e stand-in)
 # ---------------------------------------------------------------------------------------------
 # Build, or reuse the .debs an earlier run built from the same inputs
 # ---------------------------------------------------------------------------------------------
-# The repacked .debs depend only on Debian's .debs, this script and SOURCE_DATE_EPOCH, so they
-# are cached next to the downloads, in DOCKUP_E2E_CACHE/real-debs/KEY (older KEYs are pruned);
-# this saves ~10 s of extracting and recompressing ~250 MB per run.
+# The repacked .debs depend only on Debian's .debs, this script (and lib.sh's plugin_script) and
+# SOURCE_DATE_EPOCH, so they are cached next to the downloads, in DOCKUP_E2E_CACHE/real-debs/KEY
+# (older KEYs are pruned); this saves ~10 s of extracting and recompressing ~250 MB per run.
 built_root=${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/real-debs
 build_key=$({
-    md5sum <"${BASH_SOURCE[0]}"
+    cat "${BASH_SOURCE[0]}" "$(dirname "${BASH_SOURCE[0]}")/lib.sh" | md5sum
     printf '%s\n' "$SOURCE_DATE_EPOCH" "$docker_io_deb" "$containerd_deb" "$runc_deb" "$tini_deb"
 } | md5sum | cut -c1-16)
 built=$built_root/$build_key
@@ -373,18 +323,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Keys, pool, indexes and signed Release (as in build-mirror.sh, "stable" only)
 # ---------------------------------------------------------------------------------------------
-mkdir -m 700 "$GNUPGHOME"
-gen_key() { # gen_key USERID -> prints the primary key fingerprint
-    gpg --batch --quiet --passphrase '' --quick-gen-key "$1" rsa3072 sign never 2>/dev/null
-    gpg --batch --with-colons --fingerprint "$1" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'
-}
-fpr=$(gen_key 'dockup e2e test repository <dockup-e2e@example.invalid>')
-wrong_fpr=$(gen_key 'dockup e2e WRONG key <dockup-e2e-wrong@example.invalid>')
-[[ $fpr =~ ^[0-9A-F]{40}$ && $wrong_fpr =~ ^[0-9A-F]{40}$ ]] || die "could not read key fingerprints"
-gpg --batch --armor --export "$fpr" >"$repo/gpg"
-gpg --batch --armor --export "$wrong_fpr" >"$dest/wrong-key.asc"
-printf '%s\n' "$fpr" >"$dest/fingerprint"
-printf '%s\n' "$wrong_fpr" >"$dest/wrong-fingerprint"
+make_keys "$repo/gpg" "$dest"
 printf '%s\n' "$engine_v" >"$dest/engine-version"
 printf '%s\n' "$containerd_v" >"$dest/containerd-version"
 
@@ -393,49 +332,13 @@ mkdir -p "$pool/stable/amd64" "$repo/pool"
 mv "$debs"/*.deb "$pool/stable/amd64/"
 ln -s ../dists/bookworm/pool/stable "$repo/pool/stable"
 
-cat >"$work/ftparchive.conf" <<EOF
-Dir { ArchiveDir "$repo"; };
-Default { Packages::Compress ". gzip"; Packages::Extensions ".deb"; };
-APT::FTPArchive::Contents "false";
-TreeDefault { Directory "dists/\$(DIST)/pool/\$(SECTION)"; };
-Tree "dists/bookworm" {
-    Directory "dists/bookworm/pool/\$(SECTION)";
-    Sections "stable";
-    Architectures "amd64";
-};
-APT::FTPArchive::Release {
-    Origin "Docker";
-    Label "Docker CE";
-    Suite "bookworm";
-    Codename "bookworm";
-    Architectures "amd64";
-    Components "stable";
-    Description "dockup e2e repack of Debian's Docker engine, laid out like download.docker.com/linux/debian";
-    Date "$(date -u -R -d "@$SOURCE_DATE_EPOCH")";
-};
-EOF
-mkdir -p "$repo/dists/bookworm/stable/binary-amd64"
-if ! ftp_log=$(cd "$repo" && apt-ftparchive -q=2 -c "$work/ftparchive.conf" generate "$work/ftparchive.conf" 2>&1) \
-    || [[ -n $ftp_log ]]; then
-    die "apt-ftparchive generate failed: $ftp_log"
-fi
-(cd "$repo/dists/bookworm" && apt-ftparchive -q=2 -c "$work/ftparchive.conf" release . >"$work/Release")
-mv "$work/Release" "$repo/dists/bookworm/Release"
-gpg --batch --yes --local-user "$fpr" --digest-algo SHA512 --clearsign \
-    -o "$repo/dists/bookworm/InRelease" "$repo/dists/bookworm/Release"
-gpg --batch --yes --local-user "$fpr" --digest-algo SHA512 --armor --detach-sign \
-    -o "$repo/dists/bookworm/Release.gpg" "$repo/dists/bookworm/Release"
+apt_release "$repo" "$work" "$fpr" stable \
+    "dockup e2e repack of Debian's Docker engine, laid out like download.docker.com/linux/debian"
 
 # ---------------------------------------------------------------------------------------------
 # Verify
 # ---------------------------------------------------------------------------------------------
-fail() { die "verification failed: $*"; }
-
-gpg --batch --dearmor <"$repo/gpg" >"$work/key.gpg"
-gpgv --quiet --keyring "$work/key.gpg" "$repo/dists/bookworm/InRelease" 2>/dev/null \
-    || fail "gpgv rejects InRelease"
-gpgv --quiet --keyring "$work/key.gpg" "$repo/dists/bookworm/Release.gpg" "$repo/dists/bookworm/Release" 2>/dev/null \
-    || fail "gpgv rejects Release.gpg"
+verify_release "$repo" "$work"
 
 packages=$repo/dists/bookworm/stable/binary-amd64/Packages
 expect() { # expect PACKAGE VERSION
@@ -469,21 +372,8 @@ for f in ./usr/bin/containerd ./usr/bin/containerd-shim-runc-v2 ./usr/sbin/runc;
     grep -qx "$f" <<<"$ctd" || fail "containerd.io lacks $f"
 done
 
-# apt accepts the repo with the armored key as signed-by, and resolves the packages' Depends
-# against this repo plus the host's own sources.
-mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
-echo "deb [arch=amd64 signed-by=$repo/gpg] file://$repo bookworm stable" >"$work/apt/sources.list"
-apt_tmp=(-o "Dir::Etc::SourceList=$work/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
-    -o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache"
-    -o Dir::State::status=/dev/null -o APT::Sandbox::User=root -o Debug::NoLocking=1)
-apt-get -q=2 "${apt_tmp[@]}" update >"$work/apt/update.log" 2>&1 || {
-    cat "$work/apt/update.log" >&2
-    fail "apt-get update against the repo"
-}
-if grep -q '^[WE]:' "$work/apt/update.log"; then
-    cat "$work/apt/update.log" >&2
-    fail "apt-get update printed warnings"
-fi
+# apt accepts the repo with the armored key as signed-by.
+apt_update_repo "$work" "$repo" stable
 candidate=$(apt-cache "${apt_tmp[@]}" policy docker-ce | awk '$1 == "Candidate:" { print $2 }')
 [[ $candidate == "$engine_v" ]] || fail "apt candidate for docker-ce is '$candidate'"
 

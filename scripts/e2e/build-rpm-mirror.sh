@@ -37,46 +37,19 @@
 # it from DEST/fingerprint).
 set -euo pipefail
 
+prog=build-rpm-mirror
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-die() { echo "build-rpm-mirror: $*" >&2; exit 1; }
-
-[[ $# -eq 1 ]] || die "usage: $0 DEST"
-[[ -n $1 ]] || die "DEST is empty"
-dest=$(realpath -m -- "$1")
-[[ $dest != / ]] || die "refusing to use / as DEST"
-
-# DEST is wiped before building, so only wipe what is recognisably ours (or empty).
+dest_arg "$@"
 marker=.dockup-e2e-rpm-mirror
-if [[ -d $dest ]] && [[ -n $(ls -A -- "$dest") ]]; then
-    [[ -e $dest/$marker ]] || die "$dest exists, is not empty and is not a dockup-e2e rpm mirror; refusing to wipe it"
-    rm -rf --one-file-system -- "$dest"
-fi
+wipe_dest "$dest" "$marker" "dockup-e2e rpm mirror"
 
 # Tools: rpmbuild/rpmsign/rpm (rpm), createrepo_c (createrepo-c), gpg/gpgv (gnupg).
-missing=()
-command -v rpmbuild >/dev/null 2>&1 || missing+=(rpm)
-command -v rpmsign >/dev/null 2>&1 || missing+=(rpm)
-command -v createrepo_c >/dev/null 2>&1 || missing+=(createrepo-c)
-command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
-command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}; install them or run as root"
-    echo "build-rpm-mirror: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-                --no-install-recommends "${missing[@]}" >&2; }
-fi
+need_tools rpmbuild:rpm rpmsign:rpm createrepo_c:createrepo-c gpg:gnupg gpgv:gpgv
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-rpm-mirror.XXXXXX")
-export GNUPGHOME=$work/gnupg
-cleanup() {
-    # gpg starts an agent bound to the temporary GNUPGHOME; stop it before deleting the directory.
-    gpgconf --kill gpg-agent >/dev/null 2>&1 || true
-    rm -rf -- "$work"
-}
-trap cleanup EXIT
+gpg_workdir dockup-e2e-rpm-mirror
 
 # Fixed timestamps (file mtimes and build time inside the rpms, repodata revision) so repeated
 # builds differ only in the keys/signatures.
@@ -94,19 +67,7 @@ touch "$dest/$marker"
 # ---------------------------------------------------------------------------------------------
 # Keys
 # ---------------------------------------------------------------------------------------------
-mkdir -m 700 "$GNUPGHOME"
-gen_key() { # gen_key USERID -> prints the primary key fingerprint
-    gpg --batch --quiet --passphrase '' --quick-gen-key "$1" rsa3072 sign never 2>/dev/null
-    gpg --batch --with-colons --fingerprint "$1" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'
-}
-fpr=$(gen_key 'dockup e2e test repository <dockup-e2e@example.invalid>')
-wrong_fpr=$(gen_key 'dockup e2e WRONG key <dockup-e2e-wrong@example.invalid>')
-[[ $fpr =~ ^[0-9A-F]{40}$ && $wrong_fpr =~ ^[0-9A-F]{40}$ ]] || die "could not read key fingerprints"
-
-gpg --batch --armor --export "$fpr" >"$repo/gpg"
-gpg --batch --armor --export "$wrong_fpr" >"$dest/wrong-key.asc"
-printf '%s\n' "$fpr" >"$dest/fingerprint"
-printf '%s\n' "$wrong_fpr" >"$dest/wrong-fingerprint"
+make_keys "$repo/gpg" "$dest"
 
 # ---------------------------------------------------------------------------------------------
 # Stand-in packages
@@ -272,23 +233,8 @@ Obsoletes: containerd, runc"
 make_plugin() {
     local pkg=$1 version=$2 release=$3 name=$4 prefix=$5 description=$6 tree
     tree=$work/tree/$pkg-$version-$release
-    put_file "$tree" "/usr/libexec/docker/cli-plugins/docker-$name" 0755 "$version" <<EOF
-#!/bin/sh
-# dockup-e2e STAND-IN for the docker $name CLI plugin ($pkg).
-# The docker CLI runs plugins as \`docker-$name $name ARGS\`; direct \`docker-$name ARGS\` works too.
-if [ "\${1:-}" = docker-cli-plugin-metadata ]; then
-    echo '{"SchemaVersion":"0.1.0","Vendor":"Docker Inc.","Version":"v@VERSION@","ShortDescription":"$description"}'
-    exit 0
-fi
-[ "\${1:-}" = $name ] && shift
-case "\${1:-}" in
-version | --version | -v) echo "$prefix v@VERSION@" ;;
-*)
-    echo "docker $name: dockup-e2e stand-in, '\$*' is not implemented" >&2
-    exit 1
-    ;;
-esac
-EOF
+    plugin_script "$pkg" "$name" "$prefix" "$description" \
+        | put_file "$tree" "/usr/libexec/docker/cli-plugins/docker-$name" 0755 "$version"
     build_rpm "$pkg" "" "$version" "$release" "$tree" "$description plugin for the Docker CLI" \
         "Enhances: docker-ce-cli"
 }
@@ -388,8 +334,6 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # Verify
 # ---------------------------------------------------------------------------------------------
-fail() { die "verification failed: $*"; }
-
 head -n1 "$repo/gpg" | grep -qx -- '-----BEGIN PGP PUBLIC KEY BLOCK-----' || fail "gpg is not an armored key"
 
 # repomd.xml signatures check out with the published (armored -> binary) key, not the wrong one.

@@ -14,10 +14,10 @@
 # The .deb is cached in ${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/debs (reused when present).
 set -euo pipefail
 
+prog=busybox-rootfs
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-
-die() { echo "busybox-rootfs: $*" >&2; exit 1; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 [[ $# -eq 1 && -n $1 ]] || die "usage: $0 OUT.tar"
 out=$(realpath -m -- "$1")
@@ -32,20 +32,9 @@ mkdir -p "$cache_debs"
 work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-busybox.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 
-# The cached busybox-static .deb (the highest version if several); apt-get download it if none.
-# apt names it busybox-static_1%3a1.35.0-..._amd64.deb (the epoch's ":" is URL-encoded).
-cached_deb() {
-    local f best='' best_v='' v
-    for f in "$cache_debs/$1"_*_amd64.deb; do
-        [[ -f $f ]] || continue
-        v=$(dpkg-deb -f "$f" Version)
-        if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best_v"; then
-            best=$f best_v=$v
-        fi
-    done
-    [[ -n $best ]] && printf '%s\n' "$best"
-}
-if ! deb=$(cached_deb busybox-static); then
+# The cached busybox-static .deb (busybox-static_1%3a1.35.0-..._amd64.deb); apt-get download it
+# if none.
+if ! deb=$(cached_deb "$cache_debs" busybox-static); then
     echo "busybox-rootfs: downloading busybox-static into $cache_debs" >&2
     mkdir "$work/dl"
     if ! (cd "$work/dl" && apt-get download -q -o APT::Sandbox::User=root busybox-static >&2); then
@@ -54,7 +43,7 @@ if ! deb=$(cached_deb busybox-static); then
             || die "apt-get download busybox-static failed"
     fi
     mv -f "$work/dl"/*.deb "$cache_debs/"
-    deb=$(cached_deb busybox-static) || die "busybox-static .deb vanished"
+    deb=$(cached_deb "$cache_debs" busybox-static) || die "busybox-static .deb vanished"
 fi
 
 rootfs=$work/rootfs

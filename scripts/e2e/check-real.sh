@@ -43,9 +43,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+prog=check-real
 start=$(date +%s.%N)
-since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-step() { echo "==> [$(since "$start")s] $*" >&2; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 die() { echo "check-real: FAIL: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
@@ -63,10 +64,6 @@ ip_forward=
 nft_before=
 cgroups_before=
 
-# mounts_under DIR: mount points at or below DIR, most recent (deepest) first.
-mounts_under() {
-    awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | tac
-}
 # chroot_pids: processes whose root directory is the chroot (dockerd, containerd, shims...).
 chroot_pids() {
     local p r
@@ -107,10 +104,7 @@ cleanup() {
         for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
         sleep 0.5
     fi
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_server
     # Undo what dockerd did to the host (shared network namespace and cgroup hierarchies).
     if [[ -n $ip_forward && $(cat /proc/sys/net/ipv4/ip_forward) != "$ip_forward" ]]; then
         echo "$ip_forward" >/proc/sys/net/ipv4/ip_forward || true
@@ -144,21 +138,12 @@ cleanup() {
     done < <(mounts_under "$root")
     if [[ -n $(mounts_under "$root") ]]; then
         echo "check-real: something is still mounted in $root; not deleting $tmp" >&2
-    elif [[ ${DOCKUP_E2E_KEEP:-} == 1 ]]; then
-        echo "check-real: kept $tmp" >&2
     else
-        rm -rf --one-file-system -- "$tmp"
+        remove_tmp "$tmp"
     fi
-    if [[ $rc -eq 0 ]]; then
-        echo "check-real: PASS in $(since "$start")s" >&2
-    else
-        echo "check-real: FAILED (exit $rc) after $(since "$start")s" >&2
-    fi
-    exit "$rc"
+    finish "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 ENV=(/usr/bin/env -i HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
@@ -189,15 +174,8 @@ step "building busybox rootfs"
 "$here/busybox-rootfs.sh" "$tmp/busybox.tar"
 
 step "serving mirror"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$mirror" >"$tmp/http.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "http://127.0.0.1:$port/linux/debian/gpg" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || die "http.server exited: $(cat "$tmp/http.log")"
-    sleep 0.2
-done
+port=$(free_port)
+serve_mirror "$port" "$mirror" "$tmp/http.log" "http://127.0.0.1:$port/linux/debian/gpg"
 echo "check-real: mirror at http://127.0.0.1:$port/linux/debian (key $fpr)" >&2
 
 step "mounting what dockerd needs"

@@ -33,24 +33,16 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+prog=check-rpm
 start=$(date +%s.%N)
-since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-step() { echo "==> [$(since "$start")s] $*" >&2; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 die() { echo "check-rpm: FAIL: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to serve the mirror"
 
-missing=()
-command -v rpm >/dev/null 2>&1 || missing+=(rpm)
-command -v dnf >/dev/null 2>&1 || missing+=(dnf)
-command -v zypper >/dev/null 2>&1 || missing+=(zypper)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "check-rpm: installing ${missing[*]}" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 \
-        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y \
-                --no-install-recommends "${missing[@]}" >&2; }
-fi
+need_tools rpm:rpm dnf:dnf zypper:zypper
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dockup-e2e-check-rpm.XXXXXX")
 mirror=$tmp/mirror
@@ -58,25 +50,11 @@ server_pid=
 
 cleanup() {
     local rc=$?
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [[ ${DOCKUP_E2E_KEEP:-} == 1 ]]; then
-        echo "check-rpm: kept $tmp" >&2
-    else
-        rm -rf --one-file-system -- "$tmp"
-    fi
-    if [[ $rc -eq 0 ]]; then
-        echo "check-rpm: PASS in $(since "$start")s" >&2
-    else
-        echo "check-rpm: FAILED (exit $rc) after $(since "$start")s" >&2
-    fi
-    exit "$rc"
+    stop_server
+    remove_tmp "$tmp"
+    finish "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # See the header: make rpm (and so dnf and zypper) use /var/lib/rpm inside the roots, and keep
 # the host's ~/.rpmdb out of it.
@@ -94,17 +72,10 @@ wrong_keyid=$(tr 'A-F' 'a-f' <<<"${wrong_fpr: -8}")
 
 step "serving mirror"
 # Ask the kernel for a free port, then hand it to http.server (small race, fine for a smoke test).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 base=http://127.0.0.1:$port
 sed -i "s|@BASE@|$base|g" "$mirror/linux/centos/docker-ce.repo"
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$mirror" >"$tmp/http.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "$base/linux/centos/gpg" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || die "http.server exited: $(cat "$tmp/http.log")"
-    sleep 0.2
-done
+serve_mirror "$port" "$mirror" "$tmp/http.log" "$base/linux/centos/gpg"
 echo "check-rpm: mirror at $base/linux/centos (key $fpr)" >&2
 
 # ---------------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+prog=check
 start=$(date +%s.%N)
-since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-step() { echo "==> [$(since "$start")s] $*" >&2; }
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$here/lib.sh"
 die() { echo "check: FAIL: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
@@ -35,33 +36,17 @@ cleanup() {
     if [[ -x $root/etc/init.d/docker && -d $root/proc/self ]]; then
         chroot "$root" /etc/init.d/docker stop >/dev/null 2>&1 || true
     fi
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    local m
-    for m in "$root/dev/pts" "$root/proc"; do
-        if mountpoint -q "$m" 2>/dev/null; then
-            umount "$m" 2>/dev/null || umount -l "$m" || true
-        fi
-    done
-    if [[ ${DOCKUP_E2E_KEEP:-} == 1 ]]; then
-        echo "check: kept $tmp" >&2
-    elif mountpoint -q "$root/proc" 2>/dev/null || mountpoint -q "$root/dev/pts" 2>/dev/null; then
+    stop_server
+    local unmounted=1
+    umount_proc_pts "$root" || unmounted=
+    if [[ -z $unmounted && ${DOCKUP_E2E_KEEP:-} != 1 ]]; then
         echo "check: something is still mounted in $root; not deleting $tmp" >&2
     else
-        rm -rf --one-file-system -- "$tmp"
+        remove_tmp "$tmp"
     fi
-    if [[ $rc -eq 0 ]]; then
-        echo "check: PASS in $(since "$start")s" >&2
-    else
-        echo "check: FAILED (exit $rc) after $(since "$start")s" >&2
-    fi
-    exit "$rc"
+    finish "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # Run a command in the chroot with a clean, non-interactive environment.
 in_chroot() {
@@ -94,23 +79,11 @@ fpr=$(cat "$mirror/fingerprint")
 
 step "serving mirror"
 # Ask the kernel for a free port, then hand it to http.server (small race, fine for a smoke test).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$mirror" >"$tmp/http.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "http://127.0.0.1:$port/linux/debian/gpg" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || die "http.server exited: $(cat "$tmp/http.log")"
-    sleep 0.2
-done
+port=$(free_port)
+serve_mirror "$port" "$mirror" "$tmp/http.log" "http://127.0.0.1:$port/linux/debian/gpg"
 echo "check: mirror at http://127.0.0.1:$port/linux/debian (key $fpr)" >&2
 
-mount -t proc proc "$root/proc"
-# apt runs dpkg on a pty to log it; without a devpts in the chroot every install prints
-# "E: Can not write log (Is /dev/pts mounted?) - posix_openpt (19: No such device)" (and still
-# exits 0). A private instance (newinstance) leaves the host's ptys alone; the chroot's
-# /dev/ptmx node resolves to the devpts mounted next to it.
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$root/dev/pts"
+mount_proc_pts "$root"
 
 step "installing Docker as the docs do"
 # Docker's docs: `install -m 0755 -d /etc/apt/keyrings`, `curl ... -o /etc/apt/keyrings/docker.asc`,

@@ -25,76 +25,32 @@
 # fails, the unit powers the machine off. root has no password (no login is needed).
 #
 # Cache: ${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/vm/. A cache built by a different version of
-# this script (sha256 recorded in image-info) is rebuilt; delete the directory to force a rebuild.
+# this script or of ../lib.sh (sha256 recorded in image-info) is rebuilt; delete the directory to
+# force a rebuild.
 # The cold build takes a few minutes (mmdebstrap); later calls only copy rootfs.ext4.
 # Set DOCKUP_E2E_MIRROR=http://host/debian to override the Debian mirror read from the host's apt
 # sources. Must run as root.
 set -euo pipefail
 
+prog=build-image
 start=$(date +%s.%N)
-elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-die() { echo "build-image: $*" >&2; exit 1; }
-log() { echo "build-image: [$(elapsed)s] $*" >&2; }
+lib=$(dirname "$0")/../lib.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$lib"
 
 [[ $# -le 1 ]] || die "usage: $0 [OUT_DIR]"
 [[ $(id -u) -eq 0 ]] || die "must run as root"
 out=${1:-}
 
 cache=${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/vm
-self_sum=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
+# What built the image: this script and the helpers it uses (the Debian mirror lookup).
+self_sum=$(cat "${BASH_SOURCE[0]}" "$lib" | sha256sum | cut -d' ' -f1)
 
 apt_install() { # apt_install PACKAGE...: installs what is missing, updating the lists if needed
     echo "build-image: installing $*" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 \
         || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
                 --no-install-recommends "$@" >&2; }
-}
-
-# One-line apt entries ("deb URI SUITE main") for bookworm{,-updates,-security} from the host's
-# apt sources (one-line *.list and deb822 *.sources): the mirror this host can reach. Same logic
-# as scripts/e2e/build-chroot.sh.
-host_sources() {
-    local files=() f
-    [[ -f /etc/apt/sources.list ]] && files+=(/etc/apt/sources.list)
-    for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-        [[ -f $f ]] && files+=("$f")
-    done
-    [[ ${#files[@]} -gt 0 ]] || return 0
-    awk '
-        function emit(uri, suite) {
-            if (suite !~ /^bookworm(-updates|-security)?$/ || (suite in seen)) return
-            seen[suite] = 1
-            sub(/\/+$/, "", uri)
-            print "deb " uri " " suite " main"
-        }
-        function flush(   i, j, n, m, us, ss) {
-            if (types ~ /(^| )deb( |$)/ && enabled !~ /^(no|false)$/ && comps ~ /(^| )main( |$)/) {
-                n = split(uris, us, " "); m = split(suites, ss, " ")
-                for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) emit(us[i], ss[j])
-            }
-            types = uris = suites = comps = enabled = ""
-        }
-        FNR == 1 { flush(); deb822 = (FILENAME ~ /\.sources$/) }
-        /^[[:space:]]*#/ { next }
-        !deb822 {
-            if ($1 != "deb") next
-            i = 2
-            if ($i ~ /^\[/) { while ($i !~ /\]$/ && i < NF) i++; i++ }
-            for (k = i + 2; k <= NF; k++) if ($k == "main") { emit($i, $(i + 1)); break }
-            next
-        }
-        /^[[:space:]]*$/ { flush(); next }
-        {
-            key = tolower($1); sub(/:$/, "", key)
-            val = $0; sub(/^[^:]*:[[:space:]]*/, "", val)
-            if (key == "types") types = val
-            else if (key == "uris") uris = val
-            else if (key == "suites") suites = val
-            else if (key == "components") comps = val
-            else if (key == "enabled") enabled = tolower(val)
-        }
-        END { flush() }
-    ' "${files[@]}"
 }
 
 cache_ok() {
@@ -106,15 +62,9 @@ build() {
     command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
     command -v mkfs.ext4 >/dev/null 2>&1 || apt_install e2fsprogs
 
-    local entries=()
-    if [[ -n ${DOCKUP_E2E_MIRROR:-} ]]; then
-        entries=("deb ${DOCKUP_E2E_MIRROR%/} bookworm main")
-    else
-        mapfile -t entries < <(host_sources)
-    fi
-    printf '%s\n' "${entries[@]}" | grep -q ' bookworm main$' \
-        || die "no bookworm mirror in the host's apt sources; set DOCKUP_E2E_MIRROR"
-    printf 'build-image: mirror: %s\n' "${entries[@]}" >&2
+    # The Debian mirror this host can reach (the guest reaches it through qemu's NAT).
+    local entries
+    debian_entries
 
     mkdir -p "$cache"
     local work

@@ -14,9 +14,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
+prog=vm-check
 start=$(date +%s.%N)
-since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-step() { echo "==> [$(since "$start")s] $*" >&2; }
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$here/../lib.sh"
 die() { echo "vm-check: FAIL: $*" >&2; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "must run as root"
@@ -29,25 +30,11 @@ server_pid=
 
 cleanup() {
     local rc=$?
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [[ ${DOCKUP_E2E_KEEP:-} == 1 ]]; then
-        echo "vm-check: kept $tmp" >&2
-    else
-        rm -rf --one-file-system -- "$tmp"
-    fi
-    if [[ $rc -eq 0 ]]; then
-        echo "vm-check: PASS in $(since "$start")s" >&2
-    else
-        echo "vm-check: FAILED (exit $rc) after $(since "$start")s" >&2
-    fi
-    exit "$rc"
+    stop_server
+    remove_tmp "$tmp"
+    finish "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 step "building mirror"
 "$repo/scripts/e2e/build-mirror.sh" "$mirror"
@@ -56,15 +43,8 @@ fpr=$(cat "$mirror/fingerprint")
 step "serving mirror"
 # Loopback is enough: qemu's user network (slirp) connects from the host side, so the guest's
 # 10.0.2.2:PORT reaches the host's 127.0.0.1:PORT.
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$mirror" >"$tmp/http.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
-        "http://127.0.0.1:$port/linux/debian/gpg" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || die "http.server exited: $(cat "$tmp/http.log")"
-    sleep 0.2
-done
+port=$(free_port)
+serve_mirror "$port" "$mirror" "$tmp/http.log" "http://127.0.0.1:$port/linux/debian/gpg"
 echo "vm-check: mirror at http://127.0.0.1:$port (guest: http://10.0.2.2:$port), key $fpr" >&2
 
 step "building dockup"

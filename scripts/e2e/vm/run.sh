@@ -50,10 +50,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+prog=vm-run
 start=$(date +%s.%N)
-since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-log() { echo "vm-run: [$(since "$start")s] $*" >&2; }
-die() { echo "vm-run: $*" >&2; exit 1; }
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$here/../lib.sh"
 
 [[ $# -eq 4 ]] || { echo "usage: $0 MIRROR_URL FPR DOCKUP_BINARY RESULT_DIR" >&2; exit 2; }
 mirror_url=$1 fpr=$2 binary=$3 results=$4
@@ -116,16 +116,10 @@ cleanup() {
         kill -KILL "$qemu_pid" 2>/dev/null || true
         wait "$qemu_pid" 2>/dev/null || true
     fi
-    if [[ ${DOCKUP_E2E_KEEP:-} == 1 ]]; then
-        echo "vm-run: kept $tmp" >&2
-    else
-        rm -rf --one-file-system -- "$tmp"
-    fi
+    remove_tmp "$tmp"
     exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # ---------------------------------------------------------------------------------------------
 # Image: a private copy of the cached one (build-image.sh builds the cache when missing)

@@ -14,35 +14,6 @@ use support::e2e::{Chroot, Mirror, skip_or_fail, unavailable};
 
 const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
 
-/// A stand-in for Debian's docker.io, to show a conflicting package is handled.
-fn install_fake_docker_io(chroot: &Chroot) {
-    let pkg = chroot.path("tmp/docker.io");
-    std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
-    std::fs::write(
-        pkg.join("DEBIAN/control"),
-        "Package: docker.io\nVersion: 20.10.24+dfsg1-1+b3\nArchitecture: amd64\n\
-         Maintainer: dockup tests <test@dockup.invalid>\nDescription: stand-in for Debian's docker.io\n",
-    )
-    .unwrap();
-    let out = chroot.run(&[
-        "dpkg-deb",
-        "--build",
-        "/tmp/docker.io",
-        "/tmp/docker.io.deb",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = chroot.run(&["dpkg", "-i", "/tmp/docker.io.deb"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -97,7 +68,7 @@ fn apt_repo_install_in_a_chroot() {
     assert!(!chroot.exists(key_file) && !chroot.exists(list_file));
 
     // docker.io is installed: without -y and without a terminal, dockup stops and says why.
-    install_fake_docker_io(&chroot);
+    chroot.install_fake_docker_io();
     let out = install(&url, &fpr, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

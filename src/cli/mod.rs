@@ -216,6 +216,9 @@ struct InstallArgs {
     /// When not root, run again through sudo (asks for your password).
     #[arg(long)]
     sudo: bool,
+    /// Never ask: where a question has no safe default, fail naming the flag that answers it.
+    #[arg(long, env = "DOCKUP_NON_INTERACTIVE")]
+    non_interactive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -562,8 +565,10 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
     let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
     let outcome = Outcome {
         verb: "install",
+        question: "Install Docker this way?",
         done: "Docker is installed",
         nothing: "Docker is already installed as planned: nothing to do",
+        non_interactive: args.non_interactive,
     };
     let proxy = args.plan.proxy()?;
     execute(
@@ -593,8 +598,10 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
     }
     let outcome = Outcome {
         verb: "uninstall",
+        question: "Remove Docker this way?",
         done: "Docker is removed",
         nothing: "Docker is not installed: nothing to do",
+        non_interactive: false,
     };
     execute(
         machine,
@@ -609,11 +616,13 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
     )
 }
 
-/// How a run reports its end.
+/// How a run asks before it starts and reports its end.
 struct Outcome {
     verb: &'static str,
+    question: &'static str,
     done: &'static str,
     nothing: &'static str,
+    non_interactive: bool,
 }
 
 /// Shows the plan, runs it through the executor and reports the result.
@@ -627,6 +636,9 @@ fn execute(
     outcome: &Outcome,
 ) -> Result<ExitCode, Failure> {
     let mut view = ui::RunView::new(machine.json);
+    if outcome.non_interactive {
+        view = view.non_interactive();
+    }
     if machine.json {
         view.json_event(
             serde_json::json!({"event": "plan", "plan": ui::plan_json(decision, plan)}),
@@ -635,6 +647,8 @@ fn execute(
         print_plan(machine, decision, plan);
         ui::print("\n");
     }
+    // A person at a terminal sees the plan and says yes before anything changes.
+    view = view.ask_before_start(outcome.question);
     let mut log = RunLog::open(log_path).unwrap_or_else(|why| {
         view.note(&format!("not logging: cannot open the log file {why}"));
         RunLog::none()
@@ -681,7 +695,7 @@ fn execute(
                 );
             }
             let code = match e {
-                ExecError::Declined(_) => ExitCode::Declined,
+                ExecError::Declined(_) | ExecError::PlanDeclined => ExitCode::Declined,
                 _ => ExitCode::Failed,
             };
             let mut help = e.help();

@@ -50,6 +50,10 @@ pub trait Observer {
     fn event(&mut self, event: &Event);
     /// `None` when nobody can answer (no terminal and no -y).
     fn ask(&mut self, question: &str) -> Option<bool>;
+    /// Whether to go ahead, asked once when some step will change the machine (not with -y).
+    fn approve_plan(&mut self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +89,8 @@ pub enum ExecError {
     NeedsConfirmation { question: String, flag: String },
     #[error("stopped: you declined to {0}")]
     Declined(String),
+    #[error("stopped before changing anything")]
+    PlanDeclined,
     #[error("this version of dockup cannot run the `{0}` step yet")]
     NotImplemented(String),
     #[error("the Docker daemon did not start: {0}")]
@@ -103,6 +109,7 @@ impl ExecError {
                 Some("rerun as root, or add --sudo to have dockup run itself through sudo".into())
             }
             ExecError::NeedsConfirmation { flag, .. } => Some(format!("rerun with {flag}")),
+            ExecError::PlanDeclined => Some("add -y to go ahead without being asked".into()),
             ExecError::VersionNotFound { .. } => {
                 Some("pass one of the versions listed, or omit --version for the newest".into())
             }
@@ -280,6 +287,9 @@ impl<'a> Executor<'a> {
             .collect();
         if !self.is_root && !needs_root.is_empty() {
             return Err(ExecError::NotRoot { steps: needs_root });
+        }
+        if !self.yes && !self.observer.approve_plan() {
+            return Err(ExecError::PlanDeclined);
         }
         let mut steps_run = 0;
         for (i, (step, done)) in plan.steps.iter().zip(done).enumerate() {

@@ -238,6 +238,26 @@ pub fn checks_text(checks: &[crate::exec::verify::Check], style: &Style) -> Stri
 pub struct RunView {
     json: bool,
     style: Style,
+    /// Questions may be asked: a person is at a terminal and did not say --non-interactive.
+    interactive: bool,
+    /// Asked once before the first change, when there is one.
+    start_question: Option<&'static str>,
+}
+
+/// Whether a person can answer: both ends of the conversation are a terminal.
+pub fn can_prompt() -> bool {
+    io::stdin().is_terminal() && io::stdout().is_terminal()
+}
+
+/// Asks a yes/no question on the terminal. Esc, q and Ctrl-C answer no.
+pub fn confirm(question: &str, default: bool) -> bool {
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(default)
+        .interact_opt()
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 impl RunView {
@@ -245,7 +265,24 @@ impl RunView {
         RunView {
             json,
             style: Style::stdout(),
+            interactive: !json && can_prompt(),
+            start_question: None,
         }
+    }
+
+    pub fn ask_before_start(mut self, question: &'static str) -> RunView {
+        self.start_question = Some(question);
+        self
+    }
+
+    /// Never ask, whatever the terminal (--non-interactive).
+    pub fn non_interactive(mut self) -> RunView {
+        self.interactive = false;
+        self
+    }
+
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
     }
 
     pub fn json_event(&self, value: Value) {
@@ -325,15 +362,14 @@ impl crate::exec::Observer for RunView {
     }
 
     fn ask(&mut self, question: &str) -> Option<bool> {
-        if self.json || !io::stdin().is_terminal() || !io::stdout().is_terminal() {
-            return None;
+        self.interactive
+            .then(|| confirm(&format!("{question}?"), false))
+    }
+
+    fn approve_plan(&mut self) -> bool {
+        match (self.interactive, self.start_question) {
+            (true, Some(question)) => confirm(question, true),
+            _ => true,
         }
-        print(&format!("{} {question}? [y/N] ", self.style.bold("?")));
-        let mut answer = String::new();
-        io::stdin().read_line(&mut answer).ok()?;
-        Some(matches!(
-            answer.trim().to_ascii_lowercase().as_str(),
-            "y" | "yes"
-        ))
     }
 }

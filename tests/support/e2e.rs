@@ -192,6 +192,34 @@ impl Chroot {
     pub fn exists(&self, inner: &str) -> bool {
         self.path(inner).exists()
     }
+
+    /// A stand-in for Debian's docker.io, to show a conflicting package is handled.
+    pub fn install_fake_docker_io(&self) {
+        let pkg = self.path("tmp/docker.io");
+        std::fs::create_dir_all(pkg.join("DEBIAN")).unwrap();
+        std::fs::write(
+            pkg.join("DEBIAN/control"),
+            "Package: docker.io\nVersion: 20.10.24+dfsg1-1+b3\nArchitecture: amd64\n\
+             Maintainer: dockup tests <test@dockup.invalid>\nDescription: stand-in for Debian's docker.io\n",
+        )
+        .unwrap();
+        for argv in [
+            &[
+                "dpkg-deb",
+                "--build",
+                "/tmp/docker.io",
+                "/tmp/docker.io.deb",
+            ][..],
+            &["dpkg", "-i", "/tmp/docker.io.deb"][..],
+        ] {
+            let out = self.run(argv);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }
 
 impl Drop for Chroot {

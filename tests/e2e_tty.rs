@@ -1,0 +1,158 @@
+#![cfg(unix)]
+//! dockup in a real terminal: tmux runs it inside a chroot, the test reads the screen
+//! (capture-pane) and answers the prompts (send-keys) like a person would.
+//!
+//! Needs root and tmux; DOCKUP_E2E=require makes a skip a failure.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::e2e::{Chroot, Mirror, skip_or_fail, unavailable};
+
+/// A detached tmux session running one command, killed when dropped.
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Tmux {
+        let session = format!("dockup-e2e-{name}-{}", std::process::id());
+        // The shell stays after dockup exits so the last screen and the exit code can be read.
+        let script = format!("{command}; echo DOCKUP-EXIT=$?; sleep 600");
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "160",
+                "-y",
+                "50",
+                "sh",
+                "-c",
+                &script,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "capture-pane",
+                "-p",
+                "-J",
+                "-S",
+                "-500",
+                "-t",
+                &self.session,
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits (polling the screen, bounded) until `needle` shows; returns the screen.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never showed; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &str) {
+        let ok = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session, keys])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn a_person_confirms_the_plan_and_the_removal_at_prompts() {
+    if let Some(why) = unavailable() {
+        return skip_or_fail(&why);
+    }
+    if Command::new("tmux").arg("-V").output().is_err() {
+        return skip_or_fail("no tmux");
+    }
+    let mirror = Mirror::build("build-mirror.sh");
+    let chroot = Chroot::new(env!("CARGO_BIN_EXE_dockup"));
+    chroot.install_fake_docker_io();
+    let command = format!(
+        "chroot {} env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+         TERM=xterm LANG=C.UTF-8 NO_COLOR=1 /usr/local/bin/dockup install --no-start \
+         --mirror {} --key-fingerprint {}",
+        chroot.dir.path().display(),
+        mirror.url(),
+        mirror.fpr
+    );
+
+    // Saying no to the plan changes nothing.
+    let tty = Tmux::start("decline", &command);
+    let screen = tty.wait_for("Install Docker this way?");
+    assert!(screen.contains("Plan: repo (debian/bookworm)"), "{screen}");
+    tty.keys("n");
+    let screen = tty.wait_for("DOCKUP-EXIT=");
+    assert!(screen.contains("DOCKUP-EXIT=5"), "{screen}");
+    assert!(
+        screen.contains("stopped before changing anything"),
+        "{screen}"
+    );
+    assert!(chroot.installed("docker.io").is_some());
+    assert!(!chroot.exists("etc/apt/keyrings/docker.asc"));
+    drop(tty);
+
+    // Yes to the plan, then yes to removing docker.io (a question whose default is no).
+    let tty = Tmux::start("accept", &command);
+    tty.wait_for("Install Docker this way?");
+    tty.keys("y");
+    let screen = tty.wait_for("remove docker.io");
+    assert!(
+        screen.contains("your images and containers are kept"),
+        "{screen}"
+    );
+    tty.keys("y");
+    let screen = tty.wait_for("DOCKUP-EXIT=");
+    assert!(screen.contains("DOCKUP-EXIT=0"), "{screen}");
+    assert!(screen.contains("Docker is installed"), "{screen}");
+    assert_eq!(chroot.installed("docker.io"), None);
+    assert_eq!(
+        chroot.installed("docker-ce").as_deref(),
+        Some("5:27.3.1-1~debian.12~bookworm")
+    );
+    drop(tty);
+
+    // Nothing left to do: no question at all.
+    let tty = Tmux::start("rerun", &command);
+    let screen = tty.wait_for("DOCKUP-EXIT=");
+    assert!(
+        screen.contains("DOCKUP-EXIT=0") && screen.contains("nothing to do"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Install Docker this way?"), "{screen}");
+}

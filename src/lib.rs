@@ -4,6 +4,7 @@
 //! strategy (with reasons and alternatives) → plan (typed steps, pure) → executor.
 
 pub mod cli;
+pub mod doctor;
 pub mod exec;
 pub mod facts;
 pub mod plan;

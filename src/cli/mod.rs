@@ -48,6 +48,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Download a file and keep it only if its sha256 matches (resumes, retries).
     Fetch(FetchArgs),
+    /// Diagnose the machine: what would stop Docker from working, and how to fix it.
+    Doctor(DoctorArgs),
     /// Print a shell completion script: dockup completions bash > /etc/bash_completion.d/dockup
     Completions {
         #[arg(value_enum)]
@@ -55,6 +57,19 @@ enum Command {
     },
     /// Print the manual page (roff): dockup man > /usr/local/share/man/man1/dockup.1
     Man,
+}
+
+#[derive(Debug, Args)]
+struct DoctorArgs {
+    /// Only the kernel checks (version, configuration options, cgroups).
+    #[arg(long)]
+    kernel_only: bool,
+    /// Read the kernel configuration from this file (plain or gzip) instead of looking for it.
+    #[arg(long, value_name = "FILE")]
+    kernel_config: Option<PathBuf>,
+    /// List every check, also the kernel options that are fine.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +321,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Uninstall(args) => uninstall(&machine, &args),
         Command::Verify(args) => verify(&machine, &args),
         Command::Fetch(args) => fetch(&machine, &args),
+        Command::Doctor(args) => doctor(&machine, &args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "dockup", &mut out);
@@ -416,6 +432,41 @@ fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
     let (_, decision, plan) = make_plan(machine, args, None)?;
     print_plan(machine, &decision, &plan);
     Ok(ExitCode::Success)
+}
+
+/// Exit 0 healthy, 1 problems found, 2 could not check (README).
+fn doctor(machine: &MachineArgs, args: &DoctorArgs) -> Result<ExitCode, Failure> {
+    use crate::doctor::{KernelCatalog, check_kernel, verdict};
+    if machine.facts.is_some() {
+        return Err(Failure::new(
+            ExitCode::Usage,
+            "doctor looks at a real machine or root tree; --facts only describes one",
+            Some("use --root DIR for a tree".into()),
+        ));
+    }
+    let root = match &machine.root {
+        Some(dir) => HostRoot::at(dir),
+        None => HostRoot::live(),
+    };
+    let catalog = KernelCatalog::builtin().map_err(|e| Failure::new(ExitCode::Failed, e, None))?;
+    let checks = check_kernel(&root, &catalog, args.kernel_config.as_deref());
+    let code = verdict(&checks);
+    if machine.json {
+        ui::print_json(&serde_json::json!({"checks": checks, "exit": code}));
+    } else {
+        let mut text = ui::doctor_text(&checks, &ui::Style::stdout(), args.all);
+        if !args.kernel_only {
+            text.push_str(
+                "note: this version of doctor checks the kernel; the installation and daemon checks come next\n",
+            );
+        }
+        ui::print(&text);
+    }
+    Ok(match code {
+        0 => ExitCode::Success,
+        1 => ExitCode::Failed,
+        _ => ExitCode::Usage,
+    })
 }
 
 fn fetch(machine: &MachineArgs, args: &FetchArgs) -> Result<ExitCode, Failure> {

@@ -233,6 +233,48 @@ pub fn checks_text(checks: &[crate::exec::verify::Check], style: &Style) -> Stri
         .collect()
 }
 
+/// The doctor's report: problems in full with their fixes; kernel options that are fine are
+/// counted rather than listed (unless `all`), and the missing ones share one fix line.
+pub fn doctor_text(checks: &[crate::doctor::Check], style: &Style, all: bool) -> String {
+    use crate::doctor::Status;
+    let mut out = String::new();
+    let mut fine_options = 0;
+    let mut missing_options = Vec::new();
+    for c in checks {
+        let is_option = c.id.starts_with("CONFIG_");
+        if !all && c.status == Status::Ok && is_option {
+            fine_options += 1;
+            continue;
+        }
+        let mark = match c.status {
+            Status::Ok => style.bold("ok  "),
+            Status::Skipped => style.dim("skip"),
+            Status::Warn => style.warn("warn"),
+            Status::Fail => style.error("FAIL"),
+        };
+        out.push_str(&format!("{mark} {:<28} {}\n", c.id, c.summary));
+        match &c.fix {
+            Some(_) if is_option => missing_options.push(format!("{}=y", c.id)),
+            Some(fix) => out.push_str(&format!("     {:<28} {} {fix}\n", "", style.bold("fix:"))),
+            None => {}
+        }
+    }
+    if fine_options > 0 {
+        out.push_str(&format!(
+            "{} {fine_options} kernel options Docker needs or can use are there (--all lists them)\n",
+            style.bold("ok  ")
+        ));
+    }
+    if !missing_options.is_empty() {
+        out.push_str(&format!(
+            "{} rebuild the kernel with {} (=m works too), or boot your distribution's standard kernel\n",
+            style.bold("fix:"),
+            missing_options.join(" ")
+        ));
+    }
+    out
+}
+
 /// Shows a run's progress: a line per step on a terminal or in a log, or one JSON object per
 /// event with `--json` (for provisioning tools).
 pub struct RunView {

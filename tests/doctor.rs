@@ -1,0 +1,143 @@
+//! `dockup doctor --kernel-only` on real kernel configurations: two of Debian's (one plain in
+//! /boot, one gzipped as /proc/config.gz), this machine's, and broken ones.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const DOCKUP: &str = env!("CARGO_BIN_EXE_dockup");
+
+fn doctor(args: &[&str]) -> Output {
+    Command::new(DOCKUP)
+        .args(["doctor", "--kernel-only", "--json"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kernel")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn check<'a>(json: &'a Value, id: &str) -> &'a Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}"))
+}
+
+#[test]
+fn debian_kernels_have_everything_docker_needs() {
+    for (name, source) in [
+        ("debian-6.1-amd64", "/boot/config-6.1.0-41-amd64"),
+        ("debian-6.1-cloud", "/proc/config.gz"),
+    ] {
+        let out = doctor(&["--root", &fixture(name)]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            check(&json, "kernel-config")["summary"],
+            format!("options read from {source}")
+        );
+        for id in [
+            "CONFIG_VETH",
+            "CONFIG_BRIDGE",
+            "CONFIG_CGROUP_BPF",
+            "CONFIG_MEMCG",
+            "storage-driver",
+        ] {
+            assert_eq!(check(&json, id)["status"], "ok", "{name} {id}");
+        }
+        // Options that left the kernel are not asked for on a 6.1 kernel.
+        let ids = json["checks"].to_string();
+        assert!(
+            !ids.contains("CONFIG_NF_NAT_IPV4") && !ids.contains("CONFIG_MEMCG_SWAP"),
+            "{name}"
+        );
+        for c in json["checks"].as_array().unwrap() {
+            assert_eq!(c["group"], "kernel");
+            assert_ne!(c["status"], "fail", "{name}: {c}");
+        }
+    }
+}
+
+#[test]
+fn a_kernel_without_ipvs_matching_fails_with_the_fix() {
+    // This machine's own kernel (a Firecracker guest): built without the IPVS match.
+    let out = doctor(&["--root", &fixture("firecracker-6.18")]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ipvs = check(&json, "CONFIG_NETFILTER_XT_MATCH_IPVS");
+    assert_eq!(ipvs["status"], "fail");
+    assert!(
+        ipvs["fix"]
+            .as_str()
+            .unwrap()
+            .contains("CONFIG_NETFILTER_XT_MATCH_IPVS=y")
+    );
+    assert_eq!(check(&json, "CONFIG_IP_VS")["status"], "warn");
+    assert_eq!(check(&json, "CONFIG_VETH")["status"], "ok");
+}
+
+#[test]
+fn missing_required_options_and_no_storage_driver_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "# Linux/x86 4.19.0 Kernel Configuration\nCONFIG_NAMESPACES=y\n# CONFIG_VETH is not set\n",
+    )
+    .unwrap();
+    let out = doctor(&[
+        "--kernel-config",
+        config.to_str().unwrap(),
+        "--root",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&json, "CONFIG_NAMESPACES")["status"], "ok");
+    assert_eq!(check(&json, "CONFIG_VETH")["status"], "fail");
+    assert_eq!(check(&json, "storage-driver")["status"], "fail");
+    // The version comes from the config's header when the root has no release: 4.19 still
+    // needs NF_NAT_IPV4 and the cgroup v1 controllers.
+    assert_eq!(check(&json, "CONFIG_NF_NAT_IPV4")["status"], "fail");
+    assert_eq!(
+        check(&json, "kernel-version")["summary"],
+        "kernel 4.19.0 (Docker needs 3.10 or newer)"
+    );
+}
+
+#[test]
+fn no_configuration_means_could_not_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("proc/sys/kernel")).unwrap();
+    std::fs::write(
+        dir.path().join("proc/sys/kernel/osrelease"),
+        "5.10.0-28-amd64\n",
+    )
+    .unwrap();
+    let out = doctor(&["--root", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let config = check(&json, "kernel-config");
+    assert_eq!(config["status"], "skipped");
+    assert!(config["fix"].as_str().unwrap().contains("--kernel-config"));
+    // Old kernels are a finding of their own.
+    std::fs::write(
+        dir.path().join("proc/sys/kernel/osrelease"),
+        "2.6.32-754.el6.x86_64\n",
+    )
+    .unwrap();
+    let out = doctor(&["--root", dir.path().to_str().unwrap()]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(check(&json, "kernel-version")["status"], "fail");
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -79,9 +79,26 @@ fn apt_repo_install_in_a_chroot() {
     assert!(stderr(&out).contains("rerun with -y"), "{}", stderr(&out));
     assert!(chroot.installed("docker.io").is_some());
 
+    // As if an earlier dpkg run had been cut short: its journal still holds an entry, and every
+    // apt-get refuses to run until `dpkg --configure -a` has finished it.
+    let status = std::fs::read_to_string(chroot.path("var/lib/dpkg/status")).unwrap();
+    let entry = status
+        .split("\n\n")
+        .find(|p| p.starts_with("Package: docker.io\n"))
+        .unwrap();
+    std::fs::write(
+        chroot.path("var/lib/dpkg/updates/0000"),
+        format!("{entry}\n\n"),
+    )
+    .unwrap();
+
     // With -y and a pinned version: docker.io goes, Docker's packages come at exactly 24.0.x.
     let out = install(&url, &fpr, &["-y", "--version", "24.0"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("an earlier package run was interrupted"),
+        "the interrupted dpkg run was not finished first"
+    );
     assert_eq!(chroot.installed("docker.io"), None);
     assert_eq!(
         chroot.installed("docker-ce").as_deref(),

@@ -455,11 +455,7 @@ impl<'a> Executor<'a> {
                     ),
                     "-y",
                 )?;
-                self.command(&with_env(
-                    *manager,
-                    self.proxy.as_deref(),
-                    manager.remove_argv(&installed),
-                ))?;
+                self.package_change(*manager, manager.remove_argv(&installed))?;
                 Ok(Some(format!("removed {}", installed.join(", "))))
             }
             Step::MergeDaemonJson { path, settings } => {
@@ -545,11 +541,7 @@ impl<'a> Executor<'a> {
             }
             Step::UninstallPackages { manager, packages } => {
                 let installed = self.installed_among(*manager, packages);
-                self.command(&with_env(
-                    *manager,
-                    self.proxy.as_deref(),
-                    manager.purge_argv(&installed),
-                ))?;
+                self.package_change(*manager, manager.purge_argv(&installed))?;
                 Ok(Some(format!("removed {}", installed.join(", "))))
             }
             Step::StopDaemon { init } => {
@@ -705,7 +697,7 @@ impl<'a> Executor<'a> {
                 } else {
                     manager.install_argv(&names)
                 };
-                self.command(&with_env(*manager, self.proxy.as_deref(), argv))?;
+                self.package_change(*manager, argv)?;
                 Ok(Some(format!("installed {}", names.join(" "))))
             }
             Step::Run { argv, .. } | Step::RunAfterChange { argv, .. } => {
@@ -801,6 +793,27 @@ impl<'a> Executor<'a> {
             Some(root) => root.host_path(inner),
             None => inner.to_string(),
         })
+    }
+
+    /// Installs or removes packages. A dpkg that was interrupted (Ctrl-C, a lost connection)
+    /// refuses every apt-get until `dpkg --configure -a` has run, so that comes first: a rerun
+    /// completes what an interrupted run began.
+    fn package_change(
+        &mut self,
+        manager: PackageManager,
+        argv: Vec<String>,
+    ) -> Result<CommandOutput, ExecError> {
+        if manager == PackageManager::Apt
+            && dpkg_interrupted(&self.host_path("/var/lib/dpkg/updates"))
+        {
+            self.observer.event(&Event::Note(
+                "an earlier package run was interrupted: finishing it first (dpkg --configure -a)"
+                    .into(),
+            ));
+            let recover = vec!["dpkg".to_string(), "--configure".into(), "-a".into()];
+            self.command(&with_env(manager, None, recover))?;
+        }
+        self.command(&with_env(manager, self.proxy.as_deref(), argv))
     }
 
     fn confirm(&mut self, question: &str, flag: &str) -> Result<(), ExecError> {
@@ -942,6 +955,12 @@ fn pin_version(manager: PackageManager, version: &str) -> String {
             .map_or(version, |(_, rest)| rest)
             .to_string(),
     }
+}
+
+/// dpkg journals a run in updates/ and empties it when done: files left there mean it stopped
+/// half way.
+fn dpkg_interrupted(updates: &Path) -> bool {
+    std::fs::read_dir(updates).is_ok_and(|mut entries| entries.next().is_some())
 }
 
 /// Whether /etc/group lists `user` as a member of `group`.

@@ -2,14 +2,16 @@
 //! rerun changes nothing and an interrupted run is completed), then runs through the
 //! `CommandRunner`, writes files atomically, and reports what it did as events.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::download::{self, DownloadError, Downloader, Fetched};
-use super::extract::{self, ExtractError};
-use super::fetch::{FetchError, Fetcher};
+use super::download::{self, Downloader, Fetched};
+use super::error::ExecError;
+use super::events::{Event, Observer};
+use super::extract;
+use super::fetch::Fetcher;
 use super::fsops::{self, WriteOutcome};
-use super::keys::{self, KeyError};
+use super::keys;
+use super::runlog::RunLog;
 use super::{CommandOutput, CommandRunner, config, daemon, packages, sys};
 use crate::facts::InitSystem;
 use crate::plan::{
@@ -17,158 +19,11 @@ use crate::plan::{
     stop_commands,
 };
 
-/// What the executor tells the UI.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    Started {
-        index: usize,
-        total: usize,
-        title: String,
-    },
-    Skipped {
-        index: usize,
-        total: usize,
-        title: String,
-        why: String,
-    },
-    Done {
-        index: usize,
-        total: usize,
-        title: String,
-        detail: Option<String>,
-    },
-    /// Bytes of a download so far, and its size when known.
-    Progress {
-        bytes: u64,
-        total: Option<u64>,
-    },
-    Note(String),
-}
-
-/// The UI side of a run: shows events and answers questions.
-pub trait Observer {
-    fn event(&mut self, event: &Event);
-    /// `None` when nobody can answer (no terminal and no -y).
-    fn ask(&mut self, question: &str) -> Option<bool>;
-    /// Whether to go ahead, asked once when some step will change the machine (not with -y).
-    fn approve_plan(&mut self) -> bool {
-        true
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error(transparent)]
-    Download(#[from] DownloadError),
-    #[error(transparent)]
-    Extract(#[from] ExtractError),
-    #[error("`{command}` failed ({status}):\n{output}")]
-    Command {
-        command: String,
-        status: String,
-        output: String,
-    },
-    #[error("cannot run `{command}`: {why}")]
-    Spawn { command: String, why: String },
-    #[error("cannot write {path}: {why}")]
-    Write { path: String, why: String },
-    #[error("dockup must run as root to: {}", .steps.join("; "))]
-    NotRoot { steps: Vec<String> },
-    #[error("Docker {requested} is not in the repository; it offers: {available}")]
-    VersionNotFound {
-        requested: String,
-        available: String,
-    },
-    #[error("cannot list the versions the repository offers: {0}")]
-    VersionList(String),
-    #[error("{question}: nobody is here to confirm")]
-    NeedsConfirmation { question: String, flag: String },
-    #[error("stopped: you declined to {0}")]
-    Declined(String),
-    #[error("stopped before changing anything")]
-    PlanDeclined,
-    #[error("this version of dockup cannot run the `{0}` step yet")]
-    NotImplemented(String),
-    #[error("the Docker daemon did not start: {0}")]
-    Daemon(String),
-    #[error("{path} cannot be updated: {why}")]
-    Config { path: String, why: String },
-}
-
-impl ExecError {
-    pub fn help(&self) -> Option<String> {
-        match self {
-            ExecError::Key(e) => e.help(),
-            ExecError::Fetch(e) => e.help(),
-            ExecError::Download(e) => e.help(),
-            ExecError::NotRoot { .. } => {
-                Some("rerun as root, or add --sudo to have dockup run itself through sudo".into())
-            }
-            ExecError::NeedsConfirmation { flag, .. } => Some(format!("rerun with {flag}")),
-            ExecError::PlanDeclined => Some("add -y to go ahead without being asked".into()),
-            ExecError::VersionNotFound { .. } => {
-                Some("pass one of the versions listed, or omit --version for the newest".into())
-            }
-            ExecError::Config { path, .. } => Some(format!(
-                "dockup leaves {path} as it is rather than overwrite your settings: fix it (or move it away) and rerun"
-            )),
-            ExecError::Daemon(_) => {
-                Some("`dockup doctor` explains most reasons a daemon does not start".into())
-            }
-            _ => None,
-        }
-    }
-}
-
 /// How long a freshly started daemon gets to answer `docker version`.
 const VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long a download may wait for a connection or for the next bytes.
 const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The log of every command and its output.
-pub struct RunLog {
-    file: Option<std::fs::File>,
-    pub path: Option<PathBuf>,
-}
-
-impl RunLog {
-    pub fn open(path: &Path) -> Result<RunLog, String> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(RunLog {
-            file: Some(file),
-            path: Some(path.to_path_buf()),
-        })
-    }
-
-    pub fn none() -> RunLog {
-        RunLog {
-            file: None,
-            path: None,
-        }
-    }
-
-    pub fn line(&mut self, text: &str) {
-        if let Some(f) = &mut self.file {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let _ = writeln!(f, "[{secs}] {text}");
-        }
-    }
-}
 
 pub struct Executor<'a> {
     runner: &'a dyn CommandRunner,

@@ -4,6 +4,8 @@
 pub mod config;
 mod daemon;
 pub mod download;
+mod error;
+mod events;
 mod executor;
 pub mod extract;
 pub mod fetch;
@@ -11,10 +13,14 @@ pub mod fsops;
 pub mod keys;
 pub mod lock;
 pub mod packages;
+mod runlog;
 mod sys;
 pub mod verify;
 
-pub use executor::{Event, ExecError, Executor, Observer, RunLog, RunSummary};
+pub use error::ExecError;
+pub use events::{Event, Observer};
+pub use executor::{Executor, RunSummary};
+pub use runlog::RunLog;
 pub use sys::is_admin;
 
 use std::cell::RefCell;

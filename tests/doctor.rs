@@ -141,3 +141,143 @@ fn no_configuration_means_could_not_check() {
     assert_eq!(check(&json, "kernel-version")["status"], "fail");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A Debian 12 tree with the given Docker packages installed, and nothing else of Docker's.
+fn debian_root(packages: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/linux/debian-12");
+    for rel in [
+        "etc/os-release",
+        "proc/sys/kernel/osrelease",
+        "proc/sys/kernel/arch",
+    ] {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture.join(rel), to).unwrap();
+    }
+    let status: Vec<String> = packages
+        .iter()
+        .map(|p| format!("Package: {p}\nStatus: install ok installed\nVersion: 1.0\n"))
+        .collect();
+    std::fs::create_dir_all(dir.path().join("var/lib/dpkg")).unwrap();
+    std::fs::write(dir.path().join("var/lib/dpkg/status"), status.join("\n")).unwrap();
+    dir
+}
+
+fn write(root: &Path, rel: &str, contents: &[u8]) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+fn full_doctor(root: &Path, extra: &[&str]) -> Value {
+    let out = Command::new(DOCKUP)
+        .args(["doctor", "--json", "--root", root.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const TEST_KEY: &[u8] = include_bytes!("fixtures/keys/test.asc");
+const TEST_FPR: &str = include_str!("fixtures/keys/test.fingerprint");
+const LIST: &str = "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n";
+
+#[test]
+fn docker_io_and_docker_ce_together_fail_with_the_removal() {
+    let root = debian_root(&["docker-ce", "docker.io"]);
+    let json = full_doctor(root.path(), &[]);
+    let c = check(&json, "docker-packages");
+    assert_eq!(c["status"], "fail");
+    assert_eq!(c["group"], "install");
+    assert!(
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .contains("apt-get remove -y docker.io"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_repository_for_another_release_fails() {
+    let root = debian_root(&["docker-ce"]);
+    write(
+        root.path(),
+        "etc/apt/sources.list.d/docker.list",
+        LIST.replace("bookworm", "bullseye").as_bytes(),
+    );
+    write(root.path(), "etc/apt/keyrings/docker.asc", TEST_KEY);
+    let json = full_doctor(root.path(), &["--key-fingerprint", TEST_FPR.trim()]);
+    let c = check(&json, "repo-file");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("needs debian/bookworm"),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_key_that_is_not_the_pinned_one_fails() {
+    let root = debian_root(&["docker-ce"]);
+    write(
+        root.path(),
+        "etc/apt/sources.list.d/docker.list",
+        LIST.as_bytes(),
+    );
+    write(root.path(), "etc/apt/keyrings/docker.asc", TEST_KEY);
+    // Docker's own fingerprint is pinned by default: the test key is not it.
+    let json = full_doctor(root.path(), &[]);
+    let c = check(&json, "repo-key");
+    assert_eq!(c["status"], "fail", "{c}");
+    assert!(
+        c["summary"]
+            .as_str()
+            .unwrap()
+            .contains("does not match the pinned fingerprint"),
+        "{c}"
+    );
+    // A mirror's own key, named: healthy, and nothing in the install group fails.
+    let json = full_doctor(root.path(), &["--key-fingerprint", TEST_FPR.trim()]);
+    assert_eq!(check(&json, "repo-key")["status"], "ok");
+    for c in json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["group"] != "kernel")
+    {
+        assert_eq!(c["status"], "ok", "{c}");
+    }
+}
+
+#[test]
+fn a_broken_daemon_json_points_at_dockups_backup() {
+    let root = debian_root(&["docker-ce"]);
+    write(root.path(), "etc/docker/daemon.json", b"{\"log-driver\": ");
+    let json = full_doctor(root.path(), &[]);
+    let c = check(&json, "daemon-json");
+    assert_eq!(c["status"], "fail");
+    assert!(
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("fix the JSON at line 1"),
+        "{c}"
+    );
+    write(
+        root.path(),
+        "var/lib/dockup/backup/etc/docker/daemon.json",
+        b"{}\n",
+    );
+    let json = full_doctor(root.path(), &[]);
+    let c = check(&json, "daemon-json");
+    assert!(
+        c["fix"].as_str().unwrap().starts_with(
+            "cp /var/lib/dockup/backup/etc/docker/daemon.json /etc/docker/daemon.json"
+        ),
+        "{c}"
+    );
+}

@@ -63,6 +63,9 @@ pub(super) struct DoctorArgs {
     /// List every check, also the kernel options that are fine.
     #[arg(long)]
     pub(super) all: bool,
+    /// The signing key the repository is expected to use (mirrors that re-sign packages).
+    #[arg(long, value_name = "FPR", value_parser = parse::<Fingerprint>)]
+    pub(super) key_fingerprint: Option<Fingerprint>,
 }
 
 #[derive(Debug, Args)]

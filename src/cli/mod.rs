@@ -201,7 +201,7 @@ fn plan(machine: &MachineArgs, args: &PlanArgs) -> Result<ExitCode, Failure> {
 
 /// Exit 0 healthy, 1 problems found, 2 could not check (README).
 fn doctor(machine: &MachineArgs, args: &DoctorArgs) -> Result<ExitCode, Failure> {
-    use crate::doctor::{KernelCatalog, check_kernel, verdict};
+    use crate::doctor::{KernelCatalog, check_install, check_kernel, verdict};
     if machine.facts.is_some() {
         return Err(Failure::new(
             ExitCode::Usage,
@@ -213,19 +213,33 @@ fn doctor(machine: &MachineArgs, args: &DoctorArgs) -> Result<ExitCode, Failure>
         Some(dir) => HostRoot::at(dir),
         None => HostRoot::live(),
     };
-    let catalog = KernelCatalog::builtin().map_err(|e| Failure::new(ExitCode::Failed, e, None))?;
-    let checks = check_kernel(&root, &catalog, args.kernel_config.as_deref());
+    let kernel = KernelCatalog::builtin().map_err(|e| Failure::new(ExitCode::Failed, e, None))?;
+    let mut checks = check_kernel(&root, &kernel, args.kernel_config.as_deref());
+    if !args.kernel_only {
+        let facts =
+            Facts::from_root(&root).map_err(|e| Failure::new(ExitCode::BadInput, &e, e.help()))?;
+        let catalog = catalog()?;
+        let opts = DecideOptions {
+            strategy: None,
+            assume_distro: machine.assume_distro.clone(),
+        };
+        if let (Facts::Linux { linux }, Ok(decision)) =
+            (&facts, platform::decide(&facts, &catalog, &opts))
+        {
+            checks.extend(check_install(
+                &root,
+                linux,
+                &decision,
+                &catalog,
+                args.key_fingerprint.as_ref(),
+            ));
+        }
+    }
     let code = verdict(&checks);
     if machine.json {
         ui::print_json(&serde_json::json!({"checks": checks, "exit": code}));
     } else {
-        let mut text = ui::doctor_text(&checks, &ui::Style::stdout(), args.all);
-        if !args.kernel_only {
-            text.push_str(
-                "note: this version of doctor checks the kernel; the installation and daemon checks come next\n",
-            );
-        }
-        ui::print(&text);
+        ui::print(&ui::doctor_text(&checks, &ui::Style::stdout(), args.all));
     }
     Ok(match code {
         0 => ExitCode::Success,

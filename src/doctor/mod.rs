@@ -1,9 +1,11 @@
 //! `dockup doctor`: checks, each a finding with a status and, for problems, a fix to paste.
 
+mod install;
 mod kernel;
 
 use serde::Serialize;
 
+pub use install::check_install;
 pub use kernel::{KernelCatalog, check_kernel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -11,9 +11,16 @@ use std::time::{Duration, Instant};
 
 use support::e2e::{Chroot, Mirror, skip_or_fail, unavailable};
 
-/// A detached tmux session running one command, killed when dropped.
+/// A detached tmux session running one command, on a tmux server of its own (so tests and
+/// other users of tmux never share one), killed when dropped.
 struct Tmux {
     session: String,
+}
+
+fn tmux(session: &str) -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-L", session]);
+    cmd
 }
 
 impl Tmux {
@@ -21,7 +28,7 @@ impl Tmux {
         let session = format!("dockup-e2e-{name}-{}", std::process::id());
         // The shell stays after dockup exits so the last screen and the exit code can be read.
         let script = format!("{command}; echo DOCKUP-EXIT=$?; sleep 600");
-        let ok = Command::new("tmux")
+        let ok = tmux(&session)
             .args([
                 "new-session",
                 "-d",
@@ -43,7 +50,7 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.session)
             .args([
                 "capture-pane",
                 "-p",
@@ -75,7 +82,7 @@ impl Tmux {
     }
 
     fn keys(&self, keys: &str) {
-        let ok = Command::new("tmux")
+        let ok = tmux(&self.session)
             .args(["send-keys", "-t", &self.session, keys])
             .status()
             .unwrap()
@@ -86,9 +93,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
+        let _ = tmux(&self.session).arg("kill-server").status();
     }
 }
 

@@ -211,19 +211,33 @@ impl PlanArgs {
     }
 }
 
+/// What every command that changes the machine takes.
 #[derive(Debug, Default, Args)]
-pub(super) struct InstallArgs {
-    #[command(flatten)]
-    pub(super) plan: PlanArgs,
+pub(super) struct RunArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     pub(super) dry_run: bool,
-    /// Answer yes to confirmations (removing conflicting packages).
+    /// Answer yes to confirmations (removing conflicting packages, deleting data with --purge).
     #[arg(short = 'y', long, env = "DOCKUP_YES")]
     pub(super) yes: bool,
     /// Log every command and its output here [default: /var/log/dockup/dockup.log].
     #[arg(long, value_name = "FILE", env = "DOCKUP_LOG")]
     pub(super) log: Option<PathBuf>,
+}
+
+impl RunArgs {
+    pub(super) fn fill_from(&mut self, file: &config::FileConfig) {
+        self.yes = config::file_bool(self.yes, "DOCKUP_YES", file.yes);
+        self.log = self.log.take().or_else(|| file.log.clone());
+    }
+}
+
+#[derive(Debug, Default, Args)]
+pub(super) struct InstallArgs {
+    #[command(flatten)]
+    pub(super) plan: PlanArgs,
+    #[command(flatten)]
+    pub(super) run: RunArgs,
     /// When not root, run again through sudo (asks for your password).
     #[arg(long)]
     pub(super) sudo: bool,
@@ -237,15 +251,8 @@ pub(super) struct UninstallArgs {
     /// Also delete /var/lib/docker and /var/lib/containerd: every image, container and volume.
     #[arg(long)]
     pub(super) purge: bool,
-    /// Print the plan and change nothing.
-    #[arg(long)]
-    pub(super) dry_run: bool,
-    /// Answer yes to confirmations (deleting data with --purge).
-    #[arg(short = 'y', long, env = "DOCKUP_YES")]
-    pub(super) yes: bool,
-    /// Log every command and its output here [default: /var/log/dockup/dockup.log].
-    #[arg(long, value_name = "FILE", env = "DOCKUP_LOG")]
-    pub(super) log: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) run: RunArgs,
 }
 
 pub(super) fn parse<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T, String> {

@@ -70,13 +70,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Plan(args) => args.fill_from(&file).map_err(usage)?,
         Command::Install(args) => {
             args.plan.fill_from(&file).map_err(usage)?;
-            args.yes = config::file_bool(args.yes, "DOCKUP_YES", file.yes);
-            args.log = args.log.take().or_else(|| file.log.clone());
+            args.run.fill_from(&file);
         }
-        Command::Uninstall(args) => {
-            args.yes = config::file_bool(args.yes, "DOCKUP_YES", file.yes);
-            args.log = args.log.take().or_else(|| file.log.clone());
-        }
+        Command::Uninstall(args) => args.run.fill_from(&file),
         _ => {}
     }
     match command {
@@ -364,7 +360,7 @@ fn hold_lock(root: Option<&std::path::Path>) -> Result<Option<lock::RunLock>, Fa
 /// `install --root DIR` installs into the tree at DIR (an image being built): its facts are
 /// read from DIR and every command is aimed at it. Without --root, the running system.
 fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
-    if machine.facts.is_some() && !args.dry_run {
+    if machine.facts.is_some() && !args.run.dry_run {
         return Err(Failure::new(
             ExitCode::Usage,
             "install changes a real machine; --facts only describes another one",
@@ -383,7 +379,7 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         None => None,
     };
     let install_root = install_root.as_deref();
-    if args.dry_run {
+    if args.run.dry_run {
         let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
         print_plan(machine, &decision, &plan);
         return Ok(ExitCode::Success);
@@ -405,8 +401,9 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         machine,
         &decision,
         &plan,
-        args.yes,
-        args.log
+        args.run.yes,
+        args.run
+            .log
             .as_deref()
             .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
         proxy.as_ref(),
@@ -415,14 +412,18 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
 }
 
 fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {
-    if !args.dry_run {
+    if !args.run.dry_run {
         require_live(machine, "uninstall")?;
     }
-    let _lock = if args.dry_run { None } else { hold_lock(None)? };
+    let _lock = if args.run.dry_run {
+        None
+    } else {
+        hold_lock(None)?
+    };
     let (facts, catalog, decision) = decide(machine, None)?;
     let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge)
         .map_err(|e| Failure::new(ExitCode::Unsupported, &e, e.help()))?;
-    if args.dry_run {
+    if args.run.dry_run {
         print_plan(machine, &decision, &plan);
         return Ok(ExitCode::Success);
     }
@@ -437,8 +438,9 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         machine,
         &decision,
         &plan,
-        args.yes,
-        args.log
+        args.run.yes,
+        args.run
+            .log
             .as_deref()
             .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
         None,

@@ -226,6 +226,13 @@ pub(super) struct RunArgs {
 }
 
 impl RunArgs {
+    /// --log, DOCKUP_LOG or the config file's, else /var/log/dockup/dockup.log.
+    pub(super) fn log_path(&self) -> &std::path::Path {
+        self.log
+            .as_deref()
+            .unwrap_or(std::path::Path::new("/var/log/dockup/dockup.log"))
+    }
+
     pub(super) fn fill_from(&mut self, file: &config::FileConfig) {
         self.yes = config::file_bool(self.yes, "DOCKUP_YES", file.yes);
         self.log = self.log.take().or_else(|| file.log.clone());

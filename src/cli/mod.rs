@@ -100,9 +100,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
-/// Where runs are logged unless --log, DOCKUP_LOG or the config file says otherwise.
-const DEFAULT_LOG: &str = "/var/log/dockup/dockup.log";
-
 fn gather(machine: &MachineArgs) -> Result<Facts, Failure> {
     let facts = match (&machine.facts, &machine.root) {
         (Some(file), _) => Facts::from_file(file),
@@ -402,10 +399,7 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         &decision,
         &plan,
         args.run.yes,
-        args.run
-            .log
-            .as_deref()
-            .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
+        args.run.log_path(),
         proxy.as_ref(),
         &outcome,
     )
@@ -439,10 +433,7 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         &decision,
         &plan,
         args.run.yes,
-        args.run
-            .log
-            .as_deref()
-            .unwrap_or(std::path::Path::new(DEFAULT_LOG)),
+        args.run.log_path(),
         None,
         &outcome,
     )

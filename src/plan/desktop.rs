@@ -1,6 +1,6 @@
 //! Docker Desktop on Windows 10/11, with the WSL 2 or the Hyper-V backend.
 
-use super::{Plan, PlanError, PlanOptions, Step, artifact};
+use super::{Plan, PlanError, PlanOptions, Step, artifact, dotted_lt};
 use crate::facts::{Arch, WindowsFacts};
 use crate::platform::{Catalog, Decision, Strategy};
 
@@ -39,7 +39,7 @@ pub(super) fn plan(
                 vec!["wsl.exe", "--install", "--no-distribution"],
                 "Install WSL (no Linux distribution is needed for Docker Desktop)".to_string(),
             ),
-            Some(v) if version_below(v, &desktop.min_wsl_version) => (
+            Some(v) if dotted_lt(v, &desktop.min_wsl_version) => (
                 vec!["wsl.exe", "--update"],
                 format!("Update WSL {v} to {} or later", desktop.min_wsl_version),
             ),
@@ -82,24 +82,4 @@ pub(super) fn plan(
     plan.notes
         .push("membership of docker-users takes effect at the next sign-in".into());
     Ok(plan)
-}
-
-/// Whole-component comparison of dotted versions: `2.0.14.0` < `2.1.5`.
-fn version_below(have: &str, min: &str) -> bool {
-    let parts = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
-    let (mut a, mut b) = (parts(have), parts(min));
-    let n = a.len().max(b.len());
-    a.resize(n, 0);
-    b.resize(n, 0);
-    a < b
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn wsl_versions() {
-        assert!(super::version_below("2.0.14.0", "2.1.5"));
-        assert!(!super::version_below("2.1.5.0", "2.1.5"));
-        assert!(!super::version_below("2.3.26.0", "2.1.5"));
-    }
 }

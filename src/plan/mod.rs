@@ -27,7 +27,7 @@ pub use step::{
     PackageSpec, RcTool, Render, Shell, Step, service_commands, shell_line, stop_commands,
 };
 pub use uninstall::build as build_uninstall;
-pub use version::VersionReq;
+pub use version::{VersionReq, dotted_lt};
 
 use crate::facts::{Facts, InitSystem, LinuxFacts};
 use crate::platform::{Artifact, Catalog, Decision, Family, Strategy};

@@ -71,6 +71,28 @@ impl VersionReq {
     }
 }
 
+/// Whether dotted version `a` is older than `b`, comparing whole numeric components with the
+/// shorter one padded by zeros: `14.04 < 16.04`, `9 < 10`, `2.0.14.0 < 2.1.5`, `2.1.5.0 == 2.1.5`.
+/// A component's leading digits count (`5rc1` is 5).
+pub fn dotted_lt(a: &str, b: &str) -> bool {
+    let parts = |s: &str| -> Vec<u64> {
+        s.split('.')
+            .map(|p| {
+                p.chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+                    .parse()
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let (mut a, mut b) = (parts(a), parts(b));
+    let n = a.len().max(b.len());
+    a.resize(n, 0);
+    b.resize(n, 0);
+    a < b
+}
+
 /// The upstream part of a package version: no epoch, no Debian/RPM release.
 fn upstream(v: &str) -> &str {
     let v = v.split_once(':').map_or(v, |(_, rest)| rest);
@@ -115,6 +137,13 @@ mod tests {
     fn rejects_garbage() {
         assert!("latest".parse::<VersionReq>().is_err());
         assert!("24.0; rm -rf /".parse::<VersionReq>().is_err());
+    }
+
+    #[test]
+    fn dotted_versions() {
+        assert!(dotted_lt("14.04", "16.04") && dotted_lt("9", "10"));
+        assert!(dotted_lt("2.0.14.0", "2.1.5"));
+        assert!(!dotted_lt("2.1.5.0", "2.1.5") && !dotted_lt("2.3.26.0", "2.1.5"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{
     RepoFormat, Strategy,
 };
 use crate::facts::{Arch, InitSystem, LinuxFacts};
-use crate::plan::PackageManager;
+use crate::plan::{PackageManager, dotted_lt};
 
 pub(super) fn decide(
     facts: &LinuxFacts,
@@ -569,7 +569,7 @@ impl<'a> Linux<'a> {
         };
         if let (Some(min), Some(v)) = (&entry.min_version, &version)
             && v.starts_with(|c: char| c.is_ascii_digit())
-            && version_lt(v, min)
+            && dotted_lt(v, min)
         {
             return Err(Some(format!(
                 "its own Docker package ({}) only exists from release {min} on",
@@ -650,19 +650,4 @@ fn derivative_key(d: &Derivative, id: &Identity) -> Option<(String, String)> {
     d.fixed
         .clone()
         .map(|f| (f, "it follows that release".to_string()))
-}
-
-/// Compares dotted versions by whole numeric components: `14.04 < 16.04`, `9 < 10`.
-fn version_lt(a: &str, b: &str) -> bool {
-    let parts = |s: &str| -> Vec<u64> {
-        s.split('.')
-            .map(|p| {
-                p.chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect::<String>()
-            })
-            .map(|p| p.parse().unwrap_or(0))
-            .collect()
-    };
-    parts(a) < parts(b)
 }

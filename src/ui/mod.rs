@@ -323,10 +323,6 @@ impl RunView {
         self
     }
 
-    pub fn is_interactive(&self) -> bool {
-        self.interactive
-    }
-
     pub fn json_event(&self, value: Value) {
         if self.json {
             print(&format!("{value}\n"));

@@ -78,32 +78,6 @@ touch "$dest/$marker"
 # Debian's packages (cached)
 # ---------------------------------------------------------------------------------------------
 cache_debs=${DOCKUP_E2E_CACHE:-/var/cache/dockup-e2e}/debs
-mkdir -p "$cache_debs"
-
-# fetch_debs PACKAGE...: `apt-get download`s the packages not cached yet. Downloads go to a
-# temporary directory first so an interrupted run never leaves a truncated .deb in the cache.
-fetch_debs() {
-    local want=() p
-    for p in "$@"; do
-        cached_deb "$cache_debs" "$p" >/dev/null || want+=("$p")
-    done
-    [[ ${#want[@]} -gt 0 ]] || { echo "build-real-mirror: using cached $*" >&2; return 0; }
-    echo "build-real-mirror: downloading ${want[*]} into $cache_debs" >&2
-    local part=$cache_debs/.partial.$$
-    rm -rf -- "$part"
-    mkdir -p "$part"
-    # APT::Sandbox::User=root: the cache may not be writable by _apt ("Download is performed
-    # unsandboxed as root" warning otherwise).
-    if ! (cd "$part" && apt-get download -q -o APT::Sandbox::User=root "${want[@]}" >&2); then
-        echo "build-real-mirror: apt-get download failed; running apt-get update and retrying" >&2
-        apt-get update -q >&2 || true
-        (cd "$part" && apt-get download -q -o APT::Sandbox::User=root "${want[@]}" >&2) \
-            || { rm -rf -- "$part"; die "apt-get download ${want[*]} failed"; }
-    fi
-    mv -f "$part"/*.deb "$cache_debs/"
-    rmdir "$part"
-}
-
 fetch_debs docker.io containerd runc tini
 docker_io_deb=$(cached_deb "$cache_debs" docker.io)
 containerd_deb=$(cached_deb "$cache_debs" containerd)

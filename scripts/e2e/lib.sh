@@ -369,3 +369,29 @@ umount_proc_pts() {
 mounts_under() {
     awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | tac
 }
+
+# fetch_debs PACKAGE...: `apt-get download`s the packages not cached yet into $cache_debs (the
+# caller sets it). Downloads go to a temporary directory first so an interrupted run never leaves
+# a truncated .deb in the cache.
+fetch_debs() {
+    local todo=() p
+    mkdir -p "${cache_debs:?}"
+    for p in "$@"; do
+        cached_deb "$cache_debs" "$p" >/dev/null || todo+=("$p")
+    done
+    [[ ${#todo[@]} -gt 0 ]] || { echo "$prog: using cached $*" >&2; return 0; }
+    echo "$prog: downloading ${todo[*]} into $cache_debs" >&2
+    local part=$cache_debs/.partial.$$
+    rm -rf -- "$part"
+    mkdir -p "$part"
+    # APT::Sandbox::User=root: the cache may not be writable by _apt ("Download is performed
+    # unsandboxed as root" warning otherwise).
+    if ! (cd "$part" && apt-get download -q -o APT::Sandbox::User=root "${todo[@]}" >&2); then
+        echo "$prog: apt-get download failed; running apt-get update and retrying" >&2
+        apt-get update -q >&2 || true
+        (cd "$part" && apt-get download -q -o APT::Sandbox::User=root "${todo[@]}" >&2) \
+            || { rm -rf -- "$part"; die "apt-get download ${todo[*]} failed"; }
+    fi
+    mv -f "$part"/*.deb "$cache_debs/"
+    rmdir "$part"
+}

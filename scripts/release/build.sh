@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds dockup's release artifacts and their checksums file:
+#
+#   scripts/release/build.sh [TARGET...]      (default: every target below)
+#
+#   dist/dockup-x86_64-unknown-linux-musl      static: runs on CentOS 7, Ubuntu 16.04, Alpine
+#   dist/dockup-aarch64-unknown-linux-musl     static, where an aarch64 cross linker is present
+#   dist/dockup-x86_64-pc-windows-gnu.exe
+#   dist/SHA256SUMS                            the names install.sh and install.ps1 download
+#
+# DOCKUP_DIST_DIR replaces dist/. A target whose toolchain or linker is missing here is skipped
+# with the reason, unless it was named on the command line: then it is an error. Prints each
+# binary's size and, where this host can run it, its startup time (mean of `--version` runs).
+set -euo pipefail
+
+prog=release
+start=$(date +%s.%N)
+# shellcheck source=SCRIPTDIR/../e2e/lib.sh
+. "$(dirname "$0")/../e2e/lib.sh"
+cd "$(dirname "$0")/../.."
+
+dist=${DOCKUP_DIST_DIR:-dist}
+all=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-pc-windows-gnu)
+named=0
+targets=("${all[@]}")
+if [[ $# -gt 0 ]]; then
+    named=1
+    targets=("$@")
+fi
+
+# C compiler (ring builds C) and linker per target; musl's own crt and libc come with Rust's
+# target, so a glibc cross gcc links an aarch64 musl binary.
+cc_for() {
+    case $1 in
+        x86_64-unknown-linux-musl) echo musl-gcc ;;
+        aarch64-unknown-linux-musl) echo aarch64-linux-gnu-gcc ;;
+        x86_64-pc-windows-gnu) echo x86_64-w64-mingw32-gcc ;;
+        *) return 1 ;;
+    esac
+}
+
+artifact_name() {
+    case $1 in
+        *windows*) echo "dockup-$1.exe" ;;
+        *) echo "dockup-$1" ;;
+    esac
+}
+
+# startup_ms BIN [RUNNER...]: mean wall time of 20 `BIN --version` runs, in milliseconds.
+startup_ms() {
+    local bin=$1 t0
+    shift
+    "$@" "$bin" --version >/dev/null 2>&1 || return 1
+    t0=$(date +%s%N)
+    for _ in $(seq 20); do "$@" "$bin" --version >/dev/null 2>&1; done
+    awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f ms", ns / 20 / 1e6 }'
+}
+
+runner_for() {
+    case $1 in
+        "$(uname -m)"-unknown-linux-musl) echo "" ;;
+        x86_64-pc-windows-gnu) command -v wine64 >/dev/null && echo wine64 || return 1 ;;
+        *) return 1 ;;
+    esac
+}
+
+mkdir -p "$dist"
+built=()
+for target in "${targets[@]}"; do
+    cc=$(cc_for "$target") || die "unknown target $target (known: ${all[*]})"
+    why=''
+    if ! command -v "$cc" >/dev/null; then
+        why="no $cc"
+    elif ! rustup target list --installed | grep -qx "$target"; then
+        rustup target add "$target" >&2 || why="rustup cannot add $target"
+    fi
+    if [[ -n $why ]]; then
+        [[ $named -eq 1 ]] && die "cannot build $target: $why"
+        log "skipped $target: $why"
+        continue
+    fi
+    step "cargo build --release --target $target"
+    env_target=${target//-/_}
+    env "CC_${env_target}=$cc" "CARGO_TARGET_${env_target^^}_LINKER=$cc" \
+        cargo build --release --locked --target "$target" >&2
+    out="$dist/$(artifact_name "$target")"
+    cp "${CARGO_TARGET_DIR:-target}/$target/release/dockup$([[ $target == *windows* ]] && echo .exe)" "$out"
+    built+=("$target")
+done
+[[ ${#built[@]} -gt 0 ]] || die "nothing was built"
+
+# The checksums file lists what dist/ holds now, so an earlier run's other targets stay listed.
+(
+    cd "$dist"
+    rm -f SHA256SUMS
+    sha256sum -- dockup-* >SHA256SUMS.new
+    mv SHA256SUMS.new SHA256SUMS
+)
+
+printf '%-40s %10s  %s\n' artifact bytes startup
+for target in "${built[@]}"; do
+    out="$dist/$(artifact_name "$target")"
+    startup='n/a (cannot run this target here)'
+    if runner=$(runner_for "$target"); then
+        # shellcheck disable=SC2086 # an empty runner is no word at all
+        startup=$(startup_ms "$out" $runner) || startup='failed to start'
+    fi
+    printf '%-40s %10s  %s\n' "${out##*/}" "$(stat -c %s "$out")" "$startup"
+done
+log "done: $dist/SHA256SUMS"

@@ -66,6 +66,19 @@ pub(super) struct DoctorArgs {
     /// The signing key the repository is expected to use (mirrors that re-sign packages).
     #[arg(long, value_name = "FPR", value_parser = parse::<Fingerprint>)]
     pub(super) key_fingerprint: Option<Fingerprint>,
+    /// Check this user's docker group membership [default: $SUDO_USER, else you].
+    #[arg(long, value_name = "NAME")]
+    pub(super) user: Option<String>,
+    /// Apply the safe fixes (start the daemon, add the user to the docker group, restore
+    /// daemon.json from dockup's backup, remove a stale pid file), asking before each.
+    #[arg(long)]
+    pub(super) fix: bool,
+    /// With --fix: apply without asking.
+    #[arg(short, long)]
+    pub(super) yes: bool,
+    /// Write a support bundle: the report, redacted configuration files and log tails.
+    #[arg(long, value_name = "FILE.zip")]
+    pub(super) bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

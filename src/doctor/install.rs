@@ -1,12 +1,9 @@
 //! The install group: which Docker is installed and from where, whether packages that exclude
 //! each other are both there, and whether Docker's repository definition and signing key are
-//! the ones this machine needs. Plus daemon.json, which breaks a daemon silently when it is not
-//! valid JSON.
-
-use std::path::Path;
+//! the ones this machine needs; Dockers that are not packages (snap, Docker Desktop, podman's
+//! shim, binaries in /usr/local/bin); and how the last `dockup` run ended.
 
 use super::{Check, Status};
-use crate::exec::fsops;
 use crate::exec::keys;
 use crate::facts::{HostRoot, LinuxFacts};
 use crate::plan::Fingerprint;
@@ -34,7 +31,8 @@ pub fn check_install(
             key_fingerprint,
         ));
     }
-    checks.push(daemon_json(root));
+    checks.extend(other_installs(root, facts));
+    checks.push(last_run(root));
     checks
 }
 
@@ -221,47 +219,95 @@ fn apt_repo(
     checks
 }
 
-fn daemon_json(root: &HostRoot) -> Check {
-    let inner = "etc/docker/daemon.json";
-    match root.read_text(inner, 1 << 20) {
-        Ok(None) => Check::new(
-            "daemon-json",
-            "daemon",
-            Status::Ok,
-            "no /etc/docker/daemon.json: the daemon's defaults apply",
-        ),
-        Ok(Some(text)) => {
-            match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(serde_json::Value::Object(_)) => Check::new(
-                    "daemon-json",
-                    "daemon",
-                    Status::Ok,
-                    "/etc/docker/daemon.json is valid",
-                ),
-                Ok(_) => Check::new(
-                    "daemon-json",
-                    "daemon",
-                    Status::Fail,
-                    "/etc/docker/daemon.json is JSON but not an object: dockerd will not start",
-                ),
-                Err(e) => {
-                    let backup = fsops::backup_path(
-                        Path::new(fsops::BACKUP_ROOT),
-                        Path::new("/etc/docker/daemon.json"),
-                    );
-                    let fix = if root.exists(&backup.to_string_lossy()) {
-                        format!(
-                            "cp {} /etc/docker/daemon.json   # dockup's backup from before it last changed the file",
-                            backup.display()
-                        )
-                    } else {
-                        format!("fix the JSON at line {}, column {}", e.line(), e.column())
-                    };
-                    Check::new("daemon-json", "daemon", Status::Fail, format!("/etc/docker/daemon.json is not valid JSON ({e}): dockerd will not start"))
-                    .with_fix(fix)
-                }
-            }
-        }
-        Err(e) => Check::new("daemon-json", "daemon", Status::Skipped, e.to_string()),
+/// Dockers installed some other way than a package, and what they clash with.
+fn other_installs(root: &HostRoot, facts: &LinuxFacts) -> Option<Check> {
+    let id = "docker-other-installs";
+    let packaged = ["docker-ce", "docker.io", "moby-engine", "docker"]
+        .iter()
+        .any(|p| facts.docker.is_installed(p));
+    let snap = root.exists("snap/bin/docker")
+        || root
+            .list_dir("var/lib/snapd/snaps")
+            .iter()
+            .any(|n| n.starts_with("docker_"));
+    let desktop = root.is_dir("opt/docker-desktop");
+    let shim = root
+        .read_text("usr/bin/docker", 4096)
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.starts_with("#!") && t.contains("podman"));
+    let local: Vec<&String> = facts
+        .docker
+        .binaries
+        .iter()
+        .filter(|b| b.starts_with("/usr/local/"))
+        .collect();
+    if snap && packaged {
+        return Some(
+            Check::new(id, "install", Status::Fail, "Docker's snap and a Docker package are both installed: two daemons fight over /var/run/docker.sock")
+                .with_fix("snap remove --purge docker   # or remove the package; keep one"),
+        );
+    }
+    if shim && packaged {
+        return Some(
+            Check::new(id, "install", Status::Fail, "/usr/bin/docker is podman's docker shim, not Docker's CLI")
+                .with_fix("apt-get remove -y podman-docker   # or dnf remove podman-docker; then reinstall docker-ce-cli"),
+        );
+    }
+    if packaged && !local.is_empty() {
+        let names = local
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Some(
+            Check::new(id, "install", Status::Warn, format!("{names} shadow the packaged Docker in PATH: `docker` runs a binary no package updates"))
+                .with_fix(format!("rm {}", names.replace(", ", " "))),
+        );
+    }
+    let kind = if snap {
+        "Docker's snap (snap services docker)"
+    } else if desktop {
+        "Docker Desktop for Linux (/opt/docker-desktop): its VM runs the daemon, not this host"
+    } else if shim {
+        "podman's docker shim (podman-docker): `docker` runs podman"
+    } else {
+        return None;
+    };
+    Some(Check::new(id, "install", Status::Ok, kind))
+}
+
+/// `dockup-last-run`: how the last install or uninstall ended, from dockup's own log.
+fn last_run(root: &HostRoot) -> Check {
+    let id = "dockup-last-run";
+    let log = "var/log/dockup/dockup.log";
+    let Ok(Some(text)) = root.read_text(log, 64 << 20) else {
+        return Check::new(
+            id,
+            "install",
+            Status::Skipped,
+            "dockup has not run on this machine (no /var/log/dockup/dockup.log)",
+        );
+    };
+    // Each run starts with "[secs] dockup VERSION VERB: STRATEGY on OS".
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().rposition(|l| {
+        l.split_once("] ")
+            .is_some_and(|(_, rest)| rest.starts_with("dockup ") && rest.contains(": "))
+    }) else {
+        return Check::new(
+            id,
+            "install",
+            Status::Skipped,
+            "/var/log/dockup/dockup.log has no run in it",
+        );
+    };
+    let run = &lines[start..];
+    let what = run[0].split_once("] dockup ").map_or("", |(_, r)| r);
+    let what = what.split_once(' ').map_or(what, |(_, r)| r);
+    match run.iter().rev().find_map(|l| l.split_once("] failed: ").map(|(_, e)| e)) {
+        Some(error) => Check::new(id, "install", Status::Fail, format!("the last dockup run ({what}) failed: {error}"))
+            .with_fix("read /var/log/dockup/dockup.log; rerunning the same command completes an interrupted run"),
+        None => Check::new(id, "install", Status::Ok, format!("the last dockup run ({what}) finished: {}", run.last().map_or("", |l| l.split_once("] ").map_or(*l, |(_, r)| r)))),
     }
 }

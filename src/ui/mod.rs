@@ -275,6 +275,23 @@ pub fn doctor_text(checks: &[crate::doctor::Check], style: &Style, all: bool) ->
     out
 }
 
+/// What `doctor --fix` did: one line per fix offered.
+pub fn doctor_fixes_text(fixes: &[Value], style: &Style) -> String {
+    fixes
+        .iter()
+        .map(|f| {
+            let mark = if f["applied"] == true {
+                style.bold("fixed")
+            } else {
+                style.warn("not fixed")
+            };
+            let id = f["id"].as_str().unwrap_or("");
+            let result = f["result"].as_str().unwrap_or("");
+            format!("{mark} {id}: {result}\n")
+        })
+        .collect()
+}
+
 /// Shows a run's progress: a line per step on a terminal or in a log, or one JSON object per
 /// event with `--json` (for provisioning tools).
 pub struct RunView {

@@ -67,9 +67,23 @@ fn dockup_starts_a_real_dockerd_and_runs_a_container() {
     let text = stdout(&out);
     assert!(text.contains("dockerd 20.10.24"), "{text}");
     assert!(text.contains("ran: hello from dockup-e2e"), "{text}");
+    // The multi-stage build: FROM the image, then FROM scratch with its files copied in.
+    assert!(
+        text.contains(
+            "a two-stage build (FROM dockup-e2e/busybox, then FROM scratch) ran: hello from dockup-e2e"
+        ),
+        "{text}"
+    );
+    let out = chroot.run(&["docker", "image", "ls", "-q", "dockup-verify-build"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "",
+        "verify left its build image behind"
+    );
     let out = chroot.dockup(&["verify", "--json", "--image", "dockup-e2e/busybox"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["ok"], true);
+    assert_eq!(json["checks"][3]["name"], "build");
 
     // Installed and answering: a rerun has nothing to do.
     let out = chroot.dockup(&args);
@@ -82,4 +96,7 @@ fn dockup_starts_a_real_dockerd_and_runs_a_container() {
     assert!(chroot.installed("docker-ce").is_none());
     let out = chroot.dockup(&["verify", "--image", "dockup-e2e/busybox"]);
     assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("the docker CLI is not installed"), "{text}");
+    assert!(stderr(&out).contains("dockup doctor"), "{}", stderr(&out));
 }

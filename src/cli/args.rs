@@ -130,7 +130,7 @@ pub(super) struct DetectArgs {
     pub(super) strategy: Option<Strategy>,
 }
 
-#[derive(Debug, Default, Args)]
+#[derive(Debug, Default, Clone, Args)]
 pub(super) struct PlanArgs {
     /// Use this strategy when it is possible here, e.g. distro or desktop-hyperv.
     #[arg(long, value_name = "STRATEGY", env = "DOCKUP_STRATEGY", value_parser = parse::<Strategy>)]

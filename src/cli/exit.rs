@@ -15,6 +15,11 @@ pub enum ExitCode {
     BadInput = 4,
     /// The user declined a confirmation.
     Declined = 5,
+    /// The steps so far are done, and the rest needs a reboot first: reboot, and dockup goes on
+    /// by itself (Windows RunOnce) or when it is run again.
+    NeedsReboot = 6,
+    /// Ctrl-C: the run stopped between steps; running it again continues.
+    Interrupted = 130,
 }
 
 impl From<ExitCode> for std::process::ExitCode {

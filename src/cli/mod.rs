@@ -517,24 +517,39 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         return Err(reexec_with_sudo());
     }
     let _lock = hold_lock(install_root)?;
-    let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
-    let outcome = Outcome {
-        verb: "install",
-        question: "Install Docker this way?",
-        done: "Docker is installed",
-        nothing: "Docker is already installed as planned: nothing to do",
-        non_interactive: args.non_interactive,
-    };
-    let proxy = args.plan.proxy()?;
-    execute(
-        machine,
-        &decision,
-        &plan,
-        args.run.yes,
-        args.run.log_path(),
-        proxy.as_ref(),
-        &outcome,
-    )
+    let mut choices = args.plan.clone();
+    loop {
+        let (_, decision, plan) = make_plan(machine, &choices, install_root)?;
+        let changes = ui::Changes::offered(&decision, choices.channel, choices.add_user.as_deref());
+        let outcome = Outcome {
+            verb: "install",
+            question: "Install Docker this way?",
+            done: "Docker is installed",
+            nothing: "Docker is already installed as planned: nothing to do",
+            non_interactive: args.non_interactive,
+            changes: changes.clone(),
+        };
+        let proxy = choices.proxy()?;
+        let ran = execute(
+            machine,
+            &decision,
+            &plan,
+            args.run.yes,
+            args.run.log_path(),
+            proxy.as_ref(),
+            &outcome,
+        )?;
+        match ran {
+            Ran::Exit(code) => return Ok(code),
+            Ran::ChangeRequested => {
+                let picked = ui::ask_changes(&changes, decision.strategy);
+                choices.strategy = Some(picked.strategy);
+                choices.channel = picked.channel.or(choices.channel);
+                choices.add_user = picked.add_user.or(choices.add_user.take());
+                ui::print("\n");
+            }
+        }
+    }
 }
 
 fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {
@@ -559,8 +574,9 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         done: "Docker is removed",
         nothing: "Docker is not installed: nothing to do",
         non_interactive: false,
+        changes: ui::Changes::default(),
     };
-    execute(
+    match execute(
         machine,
         &decision,
         &plan,
@@ -568,7 +584,11 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         args.run.log_path(),
         None,
         &outcome,
-    )
+    )? {
+        Ran::Exit(code) => Ok(code),
+        // Nothing to change in an uninstall's plan, so the prompt never offers it.
+        Ran::ChangeRequested => Ok(ExitCode::Declined),
+    }
 }
 
 /// How a run asks before it starts and reports its end.
@@ -578,6 +598,14 @@ struct Outcome {
     done: &'static str,
     nothing: &'static str,
     non_interactive: bool,
+    /// What a person at the prompt may change before the run (install only).
+    changes: ui::Changes,
+}
+
+/// How a run ended: an exit code, or the person at the prompt asked to change the plan first.
+enum Ran {
+    Exit(ExitCode),
+    ChangeRequested,
 }
 
 /// Shows the plan, runs it through the executor and reports the result.
@@ -589,8 +617,8 @@ fn execute(
     log_path: &std::path::Path,
     proxy: Option<&ProxyUrl>,
     outcome: &Outcome,
-) -> Result<ExitCode, Failure> {
-    let mut view = ui::RunView::new(machine.json);
+) -> Result<Ran, Failure> {
+    let mut view = ui::RunView::new(machine.json).offer_changes(outcome.changes.any());
     if outcome.non_interactive {
         view = view.non_interactive();
     }
@@ -616,6 +644,7 @@ fn execute(
         decision.os
     ));
     let runner = SystemRunner;
+    crate::exec::interrupt::catch();
     let result = Executor::new(&runner, &mut view, &mut log, yes)
         .proxy(proxy)
         .run(plan);
@@ -639,9 +668,13 @@ fn execute(
                 for note in &plan.notes {
                     ui::print(&format!("note: {note}\n"));
                 }
+                if outcome.verb == "install" {
+                    ui::print(&ui::next_steps(plan));
+                }
             }
-            Ok(ExitCode::Success)
+            Ok(Ran::Exit(ExitCode::Success))
         }
+        Err(ExecError::PlanDeclined) if view.change_requested() => Ok(Ran::ChangeRequested),
         Err(e) => {
             log.line(&format!("failed: {e}"));
             if machine.json {
@@ -651,9 +684,17 @@ fn execute(
             }
             let code = match e {
                 ExecError::Declined(_) | ExecError::PlanDeclined => ExitCode::Declined,
+                ExecError::Interrupted { .. } => ExitCode::Interrupted,
                 _ => ExitCode::Failed,
             };
             let mut help = e.help();
+            if code == ExitCode::Failed && !matches!(e, ExecError::Daemon(_)) {
+                let doctor = "`dockup doctor` checks this machine and says what to fix";
+                help = Some(match help {
+                    Some(h) => format!("{h}\n  help: {doctor}"),
+                    None => doctor.into(),
+                });
+            }
             if let Some(path) = &log.path {
                 let see = format!("the full log is {}", path.display());
                 help = Some(match help {

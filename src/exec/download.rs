@@ -31,6 +31,8 @@ pub enum DownloadError {
     },
     #[error("cannot write {path}: {why}")]
     Io { path: String, why: String },
+    #[error("the download was interrupted; what was received is kept in {partial}")]
+    Interrupted { partial: String },
 }
 
 impl DownloadError {
@@ -245,6 +247,11 @@ impl Downloader {
                 let Some(chunk) = chunk else {
                     return Ok(());
                 };
+                if super::interrupt::requested() {
+                    return Err(DownloadError::Interrupted {
+                        partial: partial.display().to_string(),
+                    });
+                }
                 file.write_all(&chunk).map_err(|e| io_error(partial, e))?;
                 done += chunk.len() as u64;
                 hash.len += chunk.len() as u64;

@@ -46,6 +46,8 @@ pub enum ExecError {
     Daemon(String),
     #[error("{path} cannot be updated: {why}")]
     Config { path: String, why: String },
+    #[error("interrupted during step {index} ({step})")]
+    Interrupted { index: usize, step: String },
 }
 
 impl ExecError {
@@ -65,6 +67,9 @@ impl ExecError {
             ExecError::Config { path, .. } => Some(format!(
                 "dockup leaves {path} as it is rather than overwrite your settings: fix it (or move it away) and rerun"
             )),
+            ExecError::Interrupted { .. } => Some(
+                "run the same command again: the steps that finished are skipped and the interrupted one runs again".into(),
+            ),
             ExecError::Daemon(_) => {
                 Some("`dockup doctor` explains most reasons a daemon does not start".into())
             }

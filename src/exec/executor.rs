@@ -10,6 +10,7 @@ use super::events::{Event, Observer};
 use super::extract;
 use super::fetch::Fetcher;
 use super::fsops::{self, WriteOutcome};
+use super::interrupt;
 use super::keys;
 use super::runlog::RunLog;
 use super::{CommandOutput, CommandRunner, config, daemon, packages, sys};
@@ -172,7 +173,18 @@ impl<'a> Executor<'a> {
                 total,
                 title: title.clone(),
             });
-            let detail = self.execute(step)?;
+            let result = self.execute(step);
+            // The step's command got the same Ctrl-C and failed of it, or the step finished
+            // just before: either way the run stops here, and says so rather than why it broke.
+            if interrupt::requested() {
+                self.log
+                    .line(&format!("interrupted during step {}: {title}", i + 1));
+                return Err(ExecError::Interrupted {
+                    index: i + 1,
+                    step: title,
+                });
+            }
+            let detail = result?;
             steps_run += 1;
             self.observer.event(&Event::Done {
                 index: i + 1,
@@ -597,7 +609,9 @@ impl<'a> Executor<'a> {
                             self.log.line(out.stdout_text().trim_end());
                             break out;
                         }
-                        _ if std::time::Instant::now() >= deadline => break self.command(argv)?,
+                        _ if std::time::Instant::now() >= deadline || interrupt::requested() => {
+                            break self.command(argv)?;
+                        }
                         _ => std::thread::sleep(std::time::Duration::from_millis(250)),
                     }
                 };

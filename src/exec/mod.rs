@@ -10,6 +10,7 @@ mod executor;
 pub mod extract;
 pub mod fetch;
 pub mod fsops;
+pub mod interrupt;
 pub mod keys;
 pub mod lock;
 pub mod packages;

@@ -4,6 +4,11 @@ use std::io::{self, IsTerminal, Write};
 
 use serde_json::{Value, json};
 
+mod choices;
+mod progress;
+
+pub use choices::{Changes, ask_changes, next_steps};
+
 use crate::facts::Facts;
 use crate::plan::Plan;
 use crate::platform::Decision;
@@ -297,10 +302,15 @@ pub fn doctor_fixes_text(fixes: &[Value], style: &Style) -> String {
 pub struct RunView {
     json: bool,
     style: Style,
+    /// A spinner per step, where stdout is a terminal.
+    progress: Option<progress::StepProgress>,
     /// Questions may be asked: a person is at a terminal and did not say --non-interactive.
     interactive: bool,
     /// Asked once before the first change, when there is one.
     start_question: Option<&'static str>,
+    /// The start question also offers "change something first".
+    offer_changes: bool,
+    change_requested: bool,
 }
 
 /// Whether a person can answer: both ends of the conversation are a terminal.
@@ -324,14 +334,27 @@ impl RunView {
         RunView {
             json,
             style: Style::stdout(),
+            progress: (!json && io::stdout().is_terminal()).then(progress::StepProgress::default),
             interactive: !json && can_prompt(),
             start_question: None,
+            offer_changes: false,
+            change_requested: false,
         }
     }
 
     pub fn ask_before_start(mut self, question: &'static str) -> RunView {
         self.start_question = Some(question);
         self
+    }
+
+    pub fn offer_changes(mut self, offer: bool) -> RunView {
+        self.offer_changes = offer;
+        self
+    }
+
+    /// The person declined the plan as it is to change something in it.
+    pub fn change_requested(&self) -> bool {
+        self.change_requested
     }
 
     /// Never ask, whatever the terminal (--non-interactive).
@@ -349,9 +372,51 @@ impl RunView {
     pub fn note(&self, text: &str) {
         if self.json {
             self.json_event(json!({"event": "note", "message": text}));
+        } else if let Some(progress) = &self.progress {
+            progress.println(&format!("{text}\n"));
         } else {
             print(&format!("{text}\n"));
         }
+    }
+}
+
+/// A step on a terminal: a spinner while it runs, then one line with its outcome.
+fn show_on_terminal(
+    progress: &mut progress::StepProgress,
+    style: &Style,
+    event: &crate::exec::Event,
+) {
+    use crate::exec::Event;
+    match event {
+        Event::Started {
+            index,
+            total,
+            title,
+        } => progress.start(format!("[{index}/{total}] {title}")),
+        Event::Skipped {
+            index,
+            total,
+            title,
+            why,
+        } => progress.println(&format!(
+            "[{index}/{total}] {title}: {}\n",
+            style.dim(&format!("already done ({why})"))
+        )),
+        Event::Done {
+            index,
+            total,
+            title,
+            detail,
+        } => {
+            progress.finish();
+            let detail = detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            print(&format!("[{index}/{total}] {title}: done{detail}\n"));
+        }
+        Event::Progress { bytes, total } => progress.bytes(*bytes, *total),
+        Event::Note(text) => progress.println(&format!("      {text}\n")),
     }
 }
 
@@ -390,6 +455,9 @@ impl crate::exec::Observer for RunView {
             };
             return self.json_event(value);
         }
+        if let Some(progress) = &mut self.progress {
+            return show_on_terminal(progress, &self.style, event);
+        }
         let line = match event {
             Event::Started {
                 index,
@@ -409,7 +477,7 @@ impl crate::exec::Observer for RunView {
                 detail: Some(d), ..
             } => format!("      done: {d}\n"),
             Event::Done { .. } => "      done\n".to_string(),
-            // A terminal sees the total when the step is done; logs need no byte counts.
+            // Logs need no byte counts: the step's end says what was fetched.
             Event::Progress { .. } => return,
             Event::Note(text) => format!("      {text}\n"),
         };
@@ -417,12 +485,33 @@ impl crate::exec::Observer for RunView {
     }
 
     fn ask(&mut self, question: &str) -> Option<bool> {
-        self.interactive
-            .then(|| confirm(&format!("{question}?"), false))
+        if !self.interactive {
+            return None;
+        }
+        let ask = || confirm(&format!("{question}?"), false);
+        Some(match &self.progress {
+            Some(progress) => progress.suspend(ask),
+            None => ask(),
+        })
     }
 
     fn approve_plan(&mut self) -> bool {
         match (self.interactive, self.start_question) {
+            (true, Some(question)) if self.offer_changes => {
+                let items = [
+                    "Yes".to_string(),
+                    "Change something first (the way, the channel, the docker group)".to_string(),
+                    "No".to_string(),
+                ];
+                match choices::choose(question, &items, 0) {
+                    Some(0) => true,
+                    Some(1) => {
+                        self.change_requested = true;
+                        false
+                    }
+                    _ => false,
+                }
+            }
             (true, Some(question)) => confirm(question, true),
             _ => true,
         }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::http::Server;
+use super::http::{Faults, Server};
 
 fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -51,6 +51,11 @@ pub struct Mirror {
 
 impl Mirror {
     pub fn build(script_name: &str) -> Mirror {
+        Mirror::build_with(script_name, Faults::default())
+    }
+
+    /// A mirror whose server misbehaves as `faults` say.
+    pub fn build_with(script_name: &str, faults: Faults) -> Mirror {
         let dir = tempfile::Builder::new()
             .prefix("dockup-e2e-mirror")
             .tempdir()
@@ -63,7 +68,7 @@ impl Mirror {
                 .to_string()
         };
         let (fpr, wrong) = (read("fingerprint"), read("wrong-fingerprint"));
-        let server = Server::serve_dir(dir.path());
+        let server = Server::serve_dir_with(dir.path(), faults);
         Mirror {
             dir,
             fpr,

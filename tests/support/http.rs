@@ -19,6 +19,8 @@ pub struct Faults {
     pub cut_first_after: Option<usize>,
     /// Wait this long before sending each body.
     pub stall: Option<Duration>,
+    /// Wait this long before sending the body of the first request whose path contains this.
+    pub stall_first_matching: Option<(String, Duration)>,
     /// Answer these paths with a 302 to another path.
     pub redirects: Vec<(String, String)>,
 }
@@ -41,6 +43,7 @@ struct Shared {
     dir: PathBuf,
     faults: Faults,
     cut_done: AtomicBool,
+    stall_done: AtomicBool,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -59,6 +62,7 @@ impl Server {
             dir: dir.to_path_buf(),
             faults,
             cut_done: AtomicBool::new(false),
+            stall_done: AtomicBool::new(false),
             seen: seen.clone(),
         });
         let stop_flag = stop.clone();
@@ -194,6 +198,12 @@ fn handle(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
         stream.flush()?;
         if let Some(stall) = shared.faults.stall {
             thread::sleep(stall);
+        }
+        if let Some((needle, stall)) = &shared.faults.stall_first_matching
+            && target.contains(needle.as_str())
+            && !shared.stall_done.swap(true, Ordering::SeqCst)
+        {
+            thread::sleep(*stall);
         }
         if let Some(cut) = shared.faults.cut_first_after
             && !shared.cut_done.swap(true, Ordering::SeqCst)

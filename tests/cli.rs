@@ -142,6 +142,11 @@ fn install_dry_run_prints_the_same_plan() {
 fn install_into_a_root_is_aimed_at_it() {
     let root = std::fs::canonicalize(fixture("linux/rocky-9")).unwrap();
     let root = root.to_str().unwrap();
+    let listing = |dir: &str| {
+        let out = Command::new("find").arg(dir).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let before = listing(root);
     let out = dockup(&["install", "--dry-run", "--json", "--root", root]);
     assert!(out.status.success(), "{}", stderr(&out));
     let json = stdout_json(&out);
@@ -170,6 +175,9 @@ fn install_into_a_root_is_aimed_at_it() {
         "{text}"
     );
     assert!(!text.contains("systemctl"), "{text}");
+    // The dry run's checks read the tree and change nothing in it (rpm would create a
+    // database where there is none).
+    assert_eq!(listing(root), before);
     // Installing for real needs a real machine: --facts only describes one.
     let out = dockup(&["install", "--facts", "x.json"]);
     assert_eq!(out.status.code(), Some(2));
@@ -262,6 +270,31 @@ fn a_missing_root_is_an_error_not_a_guess() {
     let out = dockup(&["detect", "--root", "/nonexistent/root"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn with_json_a_failure_before_the_run_still_ends_on_a_result_line() {
+    for command in ["install", "detect", "plan"] {
+        let out = dockup(&[command, "--json", "--root", "/nonexistent/root"]);
+        assert_eq!(out.status.code(), Some(4));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let last = text.lines().last().unwrap_or_default();
+        let result: Value = serde_json::from_str(last).unwrap();
+        assert_eq!(result["event"], "result", "{command}");
+        assert_eq!(result["ok"], false);
+        assert_eq!(result["exit"], 4);
+        assert!(
+            result["error"]
+                .as_str()
+                .unwrap()
+                .contains("/nonexistent/root")
+        );
+    }
+    let out = dockup(&["install", "--json", "--assume-distro", "nonexistent:1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(result["exit"], out.status.code().unwrap());
+    assert!(result["help"].is_string() || result["help"].is_null());
 }
 
 #[test]

@@ -229,8 +229,7 @@ fn ansible_role_installs_into_a_chroot() {
         "the checksum was not read from the release: {seen:?}"
     );
 
-    // Check mode: the plan, changed (an approximation: steps are checked only when they run),
-    // and nothing installed. The release is downloaded once on the controller this time.
+    // Check mode: the plan, changed (steps are left to do), and nothing installed. The release is downloaded once on the controller this time.
     let cache = work.path().join("controller-cache");
     let via_controller = serde_json::json!({
         "dockup_release_url": release_server.url(),
@@ -291,7 +290,8 @@ fn ansible_role_installs_into_a_chroot() {
     );
 
     // Again: nothing changes anywhere, dockup has nothing to do.
-    let run = ansible.playbook(&vars(&mirror.fpr, from_controller), &[]);
+    let from_controller_again = || from_controller.clone();
+    let run = ansible.playbook(&vars(&mirror.fpr, from_controller_again()), &[]);
     assert_eq!(run.code, Some(0), "{}", run.stdout);
     assert_eq!(run.recap["failed"], 0);
     assert_eq!(run.recap["changed"], 0, "{:?}", run.recap);
@@ -299,6 +299,20 @@ fn ansible_role_installs_into_a_chroot() {
     assert_eq!(report["changed"], false, "{report}");
     assert!(
         report["msg"].as_str().unwrap().contains("nothing to do"),
+        "{report}"
+    );
+
+    // Check mode on the installed host: dockup's dry run marks every step done, so no change.
+    let run = ansible.playbook(&vars(&mirror.fpr, from_controller_again()), &["--check"]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.recap["changed"], 0, "{:?}", run.recap);
+    let report = ansible.report();
+    assert_eq!(report["changed"], false, "{report}");
+    assert!(
+        report["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("check mode: dockup would run 0 of"),
         "{report}"
     );
 }

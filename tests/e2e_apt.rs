@@ -145,6 +145,19 @@ fn apt_repo_install_in_a_chroot() {
     );
     eprintln!("rerun took {took:?}");
 
+    // The dry run on the installed machine marks what is done, by the same checks.
+    let out = install(&url, &fpr, &["--dry-run", "--json", "--version", "24.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = plan["steps"].as_array().unwrap();
+    let pending: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["already_done"].is_null() && s["kind"] != "verify")
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert!(pending.is_empty(), "not marked done: {pending:?}");
+    assert!(steps.len() >= 5, "{plan:#}");
+
     // Unknown versions list what the repository has.
     let out = install(&url, &fpr, &["-y", "--version", "99.0"]);
     assert_eq!(out.status.code(), Some(1));

@@ -40,7 +40,7 @@ fn render(facts: &Facts, args: &[String], opts: &PlanOptions) -> String {
         Err(e) => return format!("error: {e}\n"),
     };
     match plan::build(facts, &decision, &catalog, opts) {
-        Ok(plan) => ui::plan_text(&decision, &plan, &Style::for_stream(false)),
+        Ok(plan) => ui::plan_text(&decision, &plan, None, &Style::for_stream(false)),
         Err(e) => format!("error: {e}\n"),
     }
 }

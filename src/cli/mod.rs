@@ -26,6 +26,8 @@ pub struct Failure {
     pub code: ExitCode,
     pub message: String,
     pub help: Option<String>,
+    /// The command already printed its JSON answer (verify's checks): no result line after it.
+    json_done: bool,
 }
 
 impl Failure {
@@ -34,14 +36,29 @@ impl Failure {
             code,
             message: message.to_string(),
             help,
+            json_done: false,
         }
+    }
+
+    fn after_json(mut self) -> Failure {
+        self.json_done = true;
+        self
     }
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    let json = cli.machine.json;
     match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
+            // Scripts read stdout: every failure with --json ends on one result line saying
+            // what failed, the exit code and what to do, whether or not the run had started.
+            if json && !f.json_done {
+                ui::print_json_line(&serde_json::json!({
+                    "event": "result", "ok": false, "exit": f.code as u8,
+                    "error": f.message, "help": f.help,
+                }));
+            }
             ui::print_error(&f.message, f.help.as_deref());
             f.code
         }
@@ -179,10 +196,20 @@ fn make_plan(
 }
 
 fn print_plan(machine: &MachineArgs, decision: &Decision, plan: &plan::Plan) {
+    print_checked_plan(machine, decision, plan, None);
+}
+
+/// The plan with, where `done` is given, each step already done on this machine marked.
+fn print_checked_plan(
+    machine: &MachineArgs,
+    decision: &Decision,
+    plan: &plan::Plan,
+    done: Option<&[Option<String>]>,
+) {
     if machine.json {
-        ui::print_json(&ui::plan_json(decision, plan));
+        ui::print_json(&ui::plan_json(decision, plan, done));
     } else {
-        ui::print(&ui::plan_text(decision, plan, &ui::Style::stdout()));
+        ui::print(&ui::plan_text(decision, plan, done, &ui::Style::stdout()));
     }
 }
 
@@ -424,11 +451,16 @@ fn verify(machine: &MachineArgs, args: &VerifyArgs) -> Result<ExitCode, Failure>
     if ok {
         Ok(ExitCode::Success)
     } else {
-        Err(Failure::new(
+        let failure = Failure::new(
             ExitCode::Failed,
             "Docker is not working yet",
             Some("`dockup doctor` explains most reasons".into()),
-        ))
+        );
+        Err(if machine.json {
+            failure.after_json()
+        } else {
+            failure
+        })
     }
 }
 
@@ -510,7 +542,14 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
     let install_root = install_root.as_deref();
     if args.run.dry_run {
         let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
-        print_plan(machine, &decision, &plan);
+        // On this machine (or the tree at --root) the dry run also says what is done already,
+        // by the checks a run makes first: they read files and query the package database.
+        let done = machine.facts.is_none().then(|| {
+            let mut view = ui::RunView::new(false).non_interactive();
+            let mut log = RunLog::none();
+            Executor::new(&SystemRunner, &mut view, &mut log, false).satisfied(&plan)
+        });
+        print_checked_plan(machine, &decision, &plan, done.as_deref());
         return Ok(ExitCode::Success);
     }
     if args.sudo && !crate::exec::is_admin() {
@@ -624,7 +663,7 @@ fn execute(
     }
     if machine.json {
         view.json_event(
-            serde_json::json!({"event": "plan", "plan": ui::plan_json(decision, plan)}),
+            serde_json::json!({"event": "plan", "plan": ui::plan_json(decision, plan, None)}),
         );
     } else {
         print_plan(machine, decision, plan);
@@ -659,7 +698,7 @@ fn execute(
             log.line(&message);
             if machine.json {
                 view.json_event(serde_json::json!({
-                    "event": "result", "ok": true,
+                    "event": "result", "ok": true, "exit": 0,
                     "changed": summary != RunSummary::NothingToDo,
                     "message": message,
                 }));
@@ -677,11 +716,6 @@ fn execute(
         Err(ExecError::PlanDeclined) if view.change_requested() => Ok(Ran::ChangeRequested),
         Err(e) => {
             log.line(&format!("failed: {e}"));
-            if machine.json {
-                view.json_event(
-                    serde_json::json!({"event": "result", "ok": false, "error": e.to_string()}),
-                );
-            }
             let code = match e {
                 ExecError::Declined(_) | ExecError::PlanDeclined => ExitCode::Declined,
                 ExecError::Interrupted { .. } => ExitCode::Interrupted,

@@ -111,13 +111,10 @@ impl<'a> Executor<'a> {
     }
 
     pub fn run(&mut self, plan: &Plan) -> Result<RunSummary, ExecError> {
-        self.root = plan.root.clone();
         let total = plan.steps.len();
         // Satisfaction is decided up front: an index refresh is only needed if some install
         // after it is not done, and the root check only covers steps that will really run.
-        let done: Vec<Option<String>> = (0..total)
-            .map(|i| self.already_done(&plan.steps[i], &plan.steps[i + 1..]))
-            .collect();
+        let done = self.satisfied(plan);
         // Checks change nothing: when every other step is done, the run has nothing to do, and
         // the checks only confirm it.
         let changes_nothing = |s: &Step| matches!(s, Step::Verify { .. });
@@ -196,6 +193,14 @@ impl<'a> Executor<'a> {
         Ok(RunSummary::Changed { steps_run })
     }
 
+    /// Per step, `Some(why)` when it has nothing left to do on this machine. Changes nothing.
+    pub fn satisfied(&mut self, plan: &Plan) -> Vec<Option<String>> {
+        self.root = plan.root.clone();
+        (0..plan.steps.len())
+            .map(|i| self.already_done(&plan.steps[i], &plan.steps[i + 1..]))
+            .collect()
+    }
+
     /// `Some(why)` when the step has nothing left to do on this machine.
     fn already_done(&self, step: &Step, later: &[Step]) -> Option<String> {
         match step {
@@ -253,7 +258,7 @@ impl<'a> Executor<'a> {
             } => {
                 let mut have = Vec::new();
                 for p in packages {
-                    let version = packages::installed_version(&self.rooted(), *manager, &p.name)?;
+                    let version = self.installed_version(*manager, &p.name)?;
                     if let Some(pin) = &p.pin
                         && !pin.matches(&version)
                     {
@@ -536,9 +541,7 @@ impl<'a> Executor<'a> {
                 let wanted: Vec<&PackageSpec> = if *only_missing {
                     packages
                         .iter()
-                        .filter(|p| {
-                            packages::installed_version(&self.rooted(), *manager, &p.name).is_none()
-                        })
+                        .filter(|p| self.installed_version(*manager, &p.name).is_none())
                         .collect()
                 } else {
                     packages.iter().collect()
@@ -703,9 +706,31 @@ impl<'a> Executor<'a> {
     fn installed_among(&self, manager: PackageManager, candidates: &[String]) -> Vec<String> {
         candidates
             .iter()
-            .filter(|p| packages::installed_version(&self.rooted(), manager, p).is_some())
+            .filter(|p| self.installed_version(manager, p).is_some())
             .cloned()
             .collect()
+    }
+
+    fn installed_version(&self, manager: PackageManager, package: &str) -> Option<String> {
+        // `rpm -q` creates a database where there is none, and checks must change nothing: a
+        // tree without one has nothing installed.
+        let rpm_based = matches!(
+            manager,
+            PackageManager::Dnf
+                | PackageManager::Dnf5
+                | PackageManager::Yum
+                | PackageManager::Zypper
+                | PackageManager::Tdnf
+        );
+        if rpm_based
+            && self.root.is_some()
+            && !["/var/lib/rpm", "/usr/lib/sysimage/rpm"]
+                .iter()
+                .any(|db| self.host_path(db).exists())
+        {
+            return None;
+        }
+        packages::installed_version(&self.rooted(), manager, package)
     }
 
     fn service_running(&self, name: &str, init: InitSystem) -> bool {

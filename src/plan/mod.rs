@@ -180,22 +180,35 @@ pub struct Plan {
     pub notes: Vec<String>,
 }
 
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Plan {
+    /// The plan as text, each step marked with why it is already done where `done` says so
+    /// (one entry per step: what the executor found on this machine).
+    pub fn text(&self, done: Option<&[Option<String>]>) -> String {
         let ctx = Render {
             shell: self.shell,
             root: self.root.as_ref(),
         };
+        let mut out = String::new();
         for (i, step) in self.steps.iter().enumerate() {
-            writeln!(f, "{:>2}. {}", i + 1, step.title())?;
+            let mark = match done.and_then(|d| d.get(i)).and_then(Option::as_deref) {
+                Some(why) => format!("   [already done: {why}]"),
+                None => String::new(),
+            };
+            out.push_str(&format!("{:>2}. {}{mark}\n", i + 1, step.title()));
             for line in step.lines(&ctx) {
-                writeln!(f, "    {line}")?;
+                out.push_str(&format!("    {line}\n"));
             }
         }
         for note in &self.notes {
-            writeln!(f, "note: {note}")?;
+            out.push_str(&format!("note: {note}\n"));
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(None))
     }
 }
 

@@ -160,14 +160,19 @@ pub fn detect_text(facts: &Facts, decision: &Decision, style: &Style) -> String 
     out
 }
 
-pub fn plan_json(decision: &Decision, plan: &Plan) -> Value {
+/// `done`: per step, why it is already done on this machine (install --dry-run checks).
+pub fn plan_json(decision: &Decision, plan: &Plan, done: Option<&[Option<String>]>) -> Value {
     let steps: Vec<Value> = plan
         .steps
         .iter()
-        .map(|step| {
+        .enumerate()
+        .map(|(i, step)| {
             let mut v = serde_json::to_value(step).unwrap_or(Value::Null);
             if let Value::Object(map) = &mut v {
                 map.insert("title".into(), json!(step.title()));
+                if let Some(done) = done {
+                    map.insert("already_done".into(), json!(done.get(i).cloned().flatten()));
+                }
                 let ctx = crate::plan::Render {
                     shell: plan.shell,
                     root: plan.root.as_ref(),
@@ -188,7 +193,12 @@ pub fn plan_json(decision: &Decision, plan: &Plan) -> Value {
     })
 }
 
-pub fn plan_text(decision: &Decision, plan: &Plan, style: &Style) -> String {
+pub fn plan_text(
+    decision: &Decision,
+    plan: &Plan,
+    done: Option<&[Option<String>]>,
+    style: &Style,
+) -> String {
     let strategy = match decision.repo() {
         Some(repo) => format!("{} ({repo})", decision.strategy),
         None => decision.strategy.to_string(),
@@ -198,7 +208,7 @@ pub fn plan_text(decision: &Decision, plan: &Plan, style: &Style) -> String {
         out.push_str(&format!("{} {warning}\n", style.warn("warning:")));
     }
     out.push('\n');
-    out.push_str(&plan.to_string());
+    out.push_str(&plan.text(done));
     out
 }
 
@@ -207,6 +217,11 @@ pub fn print(text: &str) {
     let mut stdout = io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// One JSON value on one line: an event in a stream a script reads line by line.
+pub fn print_json_line(value: &Value) {
+    print(&format!("{value}\n"));
 }
 
 pub fn print_json(value: &Value) {
@@ -365,7 +380,7 @@ impl RunView {
 
     pub fn json_event(&self, value: Value) {
         if self.json {
-            print(&format!("{value}\n"));
+            print_json_line(&value);
         }
     }
 

@@ -19,10 +19,10 @@ description:
   - On failure the task fails with dockup's error message, its exit code (RV(rc)) and the meaning
     of that code.
   - In check mode the module runs C(dockup install --dry-run --json) (or C(uninstall --dry-run))
-    and returns the plan without changing anything. C(changed) is then C(true) whenever the plan
-    has steps. This is an approximation, as dockup decides whether a step is already done only when
-    it runs the step, so check mode reports C(changed=true) even on a host that is already
-    installed.
+    and returns the plan without changing anything. dockup's dry run runs the same read-only
+    checks a real run starts with and marks each step C(already_done) where nothing is left to do,
+    so C(changed) is C(true) only when some step (other than the final check that Docker answers)
+    would run. A dockup whose plan has no C(already_done) marks makes every planned step count.
   - The dockup binary must already be on the target (the C(dockup) role copies it there).
 version_added: "0.1.0"
 author:
@@ -379,16 +379,22 @@ def main():
                 "index": i + 1,
                 "total": len(planned),
                 "title": s.get("title"),
-                "status": "planned",
+                "status": "done" if s.get("already_done") else "planned",
+                "why": s.get("already_done"),
                 "commands": s.get("commands"),
             }
             for i, s in enumerate(planned)
         ]
+        # The closing check that Docker answers changes nothing.
+        pending = [
+            s for s, p in zip(steps, planned)
+            if s["status"] == "planned" and p.get("kind") != "verify"
+        ]
         base.update(steps=steps, notes=list(plan.get("notes") or []))
         module.exit_json(
-            changed=bool(planned),
-            msg="check mode: dockup would run %d step(s) (%s, %s); steps already done are "
-            "skipped when it runs" % (len(planned), plan.get("strategy"), plan.get("os")),
+            changed=bool(pending),
+            msg="check mode: dockup would run %d of %d step(s) (%s, %s)"
+            % (len(pending), len(planned), plan.get("strategy"), plan.get("os")),
             plan=plan,
             **base
         )

@@ -15,6 +15,7 @@ use winreg::enums::HKEY_LOCAL_MACHINE;
 use super::{Arch, WindowsFacts};
 
 const CURRENT_VERSION: &str = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion";
+const PRODUCT_OPTIONS: &str = r"SYSTEM\CurrentControlSet\Control\ProductOptions";
 
 pub(super) fn gather() -> WindowsFacts {
     let key = RegKey::predef(HKEY_LOCAL_MACHINE)
@@ -32,12 +33,30 @@ pub(super) fn gather() -> WindowsFacts {
         current_build: build.into(),
         display_version: text("DisplayVersion").into(),
         ubr: dword("UBR").into(),
-        installation_type: text("InstallationType").into(),
+        installation_type: text("InstallationType")
+            .or_else(installation_type_from_product_type)
+            .into(),
         arch: native_arch().into(),
         hyperv_capable: Some(virtualization && slat()).into(),
         virtualization_enabled: Some(virtualization).into(),
         wsl_version: wsl_version().into(),
         memory_mb: installed_memory_mb().into(),
+    }
+}
+
+/// InstallationType is missing on some installs (and under wine); ProductType, which every NT
+/// has, says the same thing: WinNT is a client, ServerNT and LanmanNT (a domain controller) are
+/// servers.
+fn installation_type_from_product_type() -> Option<String> {
+    let product_type: String = RegKey::predef(HKEY_LOCAL_MACHINE)
+        .open_subkey(PRODUCT_OPTIONS)
+        .ok()?
+        .get_value("ProductType")
+        .ok()?;
+    match product_type.to_ascii_lowercase().as_str() {
+        "winnt" => Some("Client".into()),
+        "servernt" | "lanmannt" => Some("Server".into()),
+        _ => None,
     }
 }
 

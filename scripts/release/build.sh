@@ -46,20 +46,24 @@ artifact_name() {
     esac
 }
 
-# startup_ms BIN [RUNNER...]: mean wall time of 20 `BIN --version` runs, in milliseconds.
+# startup_ms COMMAND...: mean wall time of 20 runs of `COMMAND... --version`, in milliseconds.
 startup_ms() {
-    local bin=$1 t0
-    shift
-    "$@" "$bin" --version >/dev/null 2>&1 || return 1
+    local t0
+    "$@" --version >/dev/null 2>&1 || return 1
     t0=$(date +%s%N)
-    for _ in $(seq 20); do "$@" "$bin" --version >/dev/null 2>&1; done
+    for _ in $(seq 20); do "$@" --version >/dev/null 2>&1; done
     awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f ms", ns / 20 / 1e6 }'
 }
 
-runner_for() {
+# start_command TARGET BIN: how this host runs BIN (the Windows one under wine, with the
+# stand-in DLL scripts/wine/run.sh provides); fails where it cannot.
+start_command() {
     case $1 in
-        "$(uname -m)"-unknown-linux-musl) echo "" ;;
-        x86_64-pc-windows-gnu) command -v wine64 >/dev/null && echo wine64 || return 1 ;;
+        "$(uname -m)"-unknown-linux-musl) echo "$2" ;;
+        x86_64-pc-windows-gnu)
+            command -v wine >/dev/null && command -v x86_64-w64-mingw32-gcc >/dev/null || return 1
+            echo "scripts/wine/run.sh $2 win10"
+            ;;
         *) return 1 ;;
     esac
 }
@@ -101,9 +105,9 @@ printf '%-40s %10s  %s\n' artifact bytes startup
 for target in "${built[@]}"; do
     out="$dist/$(artifact_name "$target")"
     startup='n/a (cannot run this target here)'
-    if runner=$(runner_for "$target"); then
-        # shellcheck disable=SC2086 # an empty runner is no word at all
-        startup=$(startup_ms "$out" $runner) || startup='failed to start'
+    if command=$(start_command "$target" "$out"); then
+        # shellcheck disable=SC2086 # the command's words (paths without spaces)
+        startup=$(startup_ms $command) || startup='failed to start'
     fi
     printf '%-40s %10s  %s\n' "${out##*/}" "$(stat -c %s "$out")" "$startup"
 done

@@ -264,6 +264,12 @@ pub(super) struct InstallArgs {
     /// Never ask: where a question has no safe default, fail naming the flag that answers it.
     #[arg(long, env = "DOCKUP_NON_INTERACTIVE")]
     pub(super) non_interactive: bool,
+    /// Install the unmaintained docker-io 1.7.1 on EL6 (the legacy strategy) without asking.
+    #[arg(long, env = "DOCKUP_ACCEPT_LEGACY")]
+    pub(super) accept_legacy: bool,
+    /// Set by dockup itself in the command Windows runs after a restart: go on without asking.
+    #[arg(long, hide = true)]
+    pub(super) resume: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub struct FileConfig {
     pub persist_proxy: Option<bool>,
     pub yes: Option<bool>,
     pub log: Option<PathBuf>,
+    pub accept_legacy: Option<bool>,
 }
 
 impl FileConfig {

@@ -88,6 +88,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Install(args) => {
             args.plan.fill_from(&file).map_err(usage)?;
             args.run.fill_from(&file);
+            args.accept_legacy |= file.accept_legacy.unwrap_or(false);
+            // The run after a restart goes on as the first one was told to.
+            args.run.yes |= args.resume;
         }
         Command::Uninstall(args) => args.run.fill_from(&file),
         _ => {}
@@ -464,6 +467,27 @@ fn verify(machine: &MachineArgs, args: &VerifyArgs) -> Result<ExitCode, Failure>
     }
 }
 
+/// What Windows runs after a restart (RunOnce): this dockup with the same arguments, going on
+/// without asking.
+fn resume_command() -> Vec<String> {
+    let exe = std::env::current_exe().map_or_else(
+        |_| "dockup".to_string(),
+        |p| p.to_string_lossy().into_owned(),
+    );
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--sudo" && a != "--resume")
+        .collect();
+    let mut argv = vec![exe];
+    // `dockup` alone is `dockup install`, but --resume belongs to the subcommand.
+    if !args.iter().any(|a| a == "install") {
+        argv.push("install".into());
+    }
+    argv.extend(args);
+    argv.push("--resume".into());
+    argv
+}
+
 /// Replaces this process with `sudo -- dockup <same arguments but --sudo>`; returns only if
 /// that could not start.
 fn reexec_with_sudo() -> Failure {
@@ -567,6 +591,11 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
             nothing: "Docker is already installed as planned: nothing to do",
             non_interactive: args.non_interactive,
             changes: changes.clone(),
+            accepted: if args.accept_legacy {
+                vec!["--accept-legacy"]
+            } else {
+                Vec::new()
+            },
         };
         let proxy = choices.proxy()?;
         let ran = execute(
@@ -614,6 +643,7 @@ fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Fa
         nothing: "Docker is not installed: nothing to do",
         non_interactive: false,
         changes: ui::Changes::default(),
+        accepted: Vec::new(),
     };
     match execute(
         machine,
@@ -639,6 +669,8 @@ struct Outcome {
     non_interactive: bool,
     /// What a person at the prompt may change before the run (install only).
     changes: ui::Changes,
+    /// Flags that accept a plan's warnings (`--accept-legacy`).
+    accepted: Vec<&'static str>,
 }
 
 /// How a run ended: an exit code, or the person at the prompt asked to change the plan first.
@@ -686,6 +718,8 @@ fn execute(
     crate::exec::interrupt::catch();
     let result = Executor::new(&runner, &mut view, &mut log, yes)
         .proxy(proxy)
+        .accept(&outcome.accepted)
+        .resume_with(resume_command())
         .run(plan);
     match result {
         Ok(summary) => {
@@ -694,12 +728,23 @@ fn execute(
                 RunSummary::Changed { steps_run } => {
                     format!("{} ({steps_run} steps run)", outcome.done)
                 }
+                RunSummary::NeedsReboot { restarting, .. } => if restarting {
+                    "Windows restarts in a minute to finish; dockup goes on after you sign in"
+                } else {
+                    "restart Windows to finish: dockup goes on after you sign in (or run it again)"
+                }
+                .to_string(),
+            };
+            let code = match summary {
+                RunSummary::NeedsReboot { .. } => ExitCode::NeedsReboot,
+                _ => ExitCode::Success,
             };
             log.line(&message);
             if machine.json {
                 view.json_event(serde_json::json!({
-                    "event": "result", "ok": true, "exit": 0,
+                    "event": "result", "ok": true, "exit": code as u8,
                     "changed": summary != RunSummary::NothingToDo,
+                    "reboot": matches!(summary, RunSummary::NeedsReboot { .. }),
                     "message": message,
                 }));
             } else {
@@ -707,11 +752,11 @@ fn execute(
                 for note in &plan.notes {
                     ui::print(&format!("note: {note}\n"));
                 }
-                if outcome.verb == "install" {
+                if outcome.verb == "install" && code == ExitCode::Success {
                     ui::print(&ui::next_steps(plan));
                 }
             }
-            Ok(Ran::Exit(ExitCode::Success))
+            Ok(Ran::Exit(code))
         }
         Err(ExecError::PlanDeclined) if view.change_requested() => Ok(Ran::ChangeRequested),
         Err(e) => {

@@ -46,6 +46,19 @@ pub enum ExecError {
     Daemon(String),
     #[error("{path} cannot be updated: {why}")]
     Config { path: String, why: String },
+    #[error("the {name} installer failed ({status})")]
+    Installer {
+        name: String,
+        status: String,
+        log: Option<String>,
+        tail: Option<String>,
+    },
+    #[error("docker-machine could not bring up the `{name}` VM:\n{why}")]
+    Machine {
+        name: String,
+        why: String,
+        help: Option<String>,
+    },
     #[error("interrupted during step {index} ({step})")]
     Interrupted { index: usize, step: String },
 }
@@ -67,6 +80,15 @@ impl ExecError {
             ExecError::Config { path, .. } => Some(format!(
                 "dockup leaves {path} as it is rather than overwrite your settings: fix it (or move it away) and rerun"
             )),
+            ExecError::Installer {
+                log: Some(log),
+                tail,
+                ..
+            } => Some(match tail {
+                Some(tail) => format!("the end of its log ({log}):\n{tail}"),
+                None => format!("its log is {log}"),
+            }),
+            ExecError::Machine { help, .. } => help.clone(),
             ExecError::Interrupted { .. } => Some(
                 "run the same command again: the steps that finished are skipped and the interrupted one runs again".into(),
             ),

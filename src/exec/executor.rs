@@ -2,6 +2,9 @@
 //! rerun changes nothing and an interrupted run is completed), then runs through the
 //! `CommandRunner`, writes files atomically, and reports what it did as events.
 
+mod machine;
+mod windows;
+
 use std::path::{Path, PathBuf};
 
 use super::download::{self, Downloader, Fetched};
@@ -16,7 +19,7 @@ use super::runlog::RunLog;
 use super::{CommandOutput, CommandRunner, config, daemon, packages, sys};
 use crate::facts::InitSystem;
 use crate::plan::{
-    InstallRoot, PackageManager, PackageSpec, Plan, Step, service_commands, shell_line,
+    InstallRoot, PackageManager, PackageSpec, Plan, Shell, Step, service_commands, shell_line,
     stop_commands,
 };
 
@@ -40,6 +43,21 @@ pub struct Executor<'a> {
     proxy: Option<String>,
     /// The tree being installed into, when not the running system (from the plan).
     root: Option<InstallRoot>,
+    /// Warnings accepted by their own flags (`--accept-legacy`): `-y` alone does not.
+    accepted: Vec<String>,
+    /// The plan is for Windows (cmd.exe syntax, reg.exe, setx).
+    windows: bool,
+    /// A step said Windows must restart before the next ones.
+    reboot_needed: bool,
+    /// Set by the restart step: the run ends there (whether the restart was started now).
+    restart_pending: Option<bool>,
+    /// What RunOnce runs after the restart: this dockup with the same arguments.
+    resume_command: Option<Vec<String>>,
+    /// The plan's docker-machine VM, and its environment once it runs.
+    machine: Option<String>,
+    machine_env: Vec<(String, String)>,
+    /// Where `~/` in a profile path points.
+    home: PathBuf,
 }
 
 /// Aims every command at the install root, if there is one.
@@ -70,6 +88,12 @@ pub enum RunSummary {
     Changed {
         steps_run: usize,
     },
+    /// The steps up to a restart are done; the rest runs after it (RunOnce), or on a rerun.
+    NeedsReboot {
+        steps_run: usize,
+        /// The restart was started (the person agreed at the prompt).
+        restarting: bool,
+    },
 }
 
 impl<'a> Executor<'a> {
@@ -89,7 +113,35 @@ impl<'a> Executor<'a> {
             backup_root: PathBuf::from(fsops::BACKUP_ROOT),
             proxy: None,
             root: None,
+            accepted: Vec::new(),
+            windows: false,
+            reboot_needed: false,
+            restart_pending: None,
+            resume_command: None,
+            machine: None,
+            machine_env: Vec::new(),
+            home: std::env::var_os("HOME")
+                .or_else(|| std::env::var_os("USERPROFILE"))
+                .map_or_else(|| PathBuf::from("/root"), PathBuf::from),
         }
+    }
+
+    /// Flags given on the command line that accept a plan's warnings (`--accept-legacy`).
+    pub fn accept(mut self, flags: &[&str]) -> Self {
+        self.accepted = flags.iter().map(|f| f.to_string()).collect();
+        self
+    }
+
+    /// The command RunOnce runs after a restart.
+    pub fn resume_with(mut self, argv: Vec<String>) -> Self {
+        self.resume_command = Some(argv);
+        self
+    }
+
+    /// The home directory profile snippets go to (tests use a temporary one).
+    pub fn home(mut self, dir: &Path) -> Self {
+        self.home = dir.to_path_buf();
+        self
     }
 
     /// Use this proxy for fetches and the package manager.
@@ -151,6 +203,8 @@ impl<'a> Executor<'a> {
             // (a removal), so installs are checked again.
             let done = match step {
                 Step::InstallPackages { .. } => self.already_done(step, &plan.steps[i + 1..]),
+                // Whether a restart is due is only known once the steps before it ran.
+                Step::RebootAndResume { .. } => self.already_done(step, &[]),
                 _ => done,
             };
             if let Some(why) = done {
@@ -189,6 +243,14 @@ impl<'a> Executor<'a> {
                 title,
                 detail,
             });
+            if let Some(restarting) = self.restart_pending {
+                self.log
+                    .line("stopping here: Windows must restart before the next steps");
+                return Ok(RunSummary::NeedsReboot {
+                    steps_run,
+                    restarting,
+                });
+            }
         }
         Ok(RunSummary::Changed { steps_run })
     }
@@ -196,6 +258,11 @@ impl<'a> Executor<'a> {
     /// Per step, `Some(why)` when it has nothing left to do on this machine. Changes nothing.
     pub fn satisfied(&mut self, plan: &Plan) -> Vec<Option<String>> {
         self.root = plan.root.clone();
+        self.windows = plan.shell == Shell::Cmd;
+        self.machine = plan.steps.iter().find_map(|s| match s {
+            Step::CreateMachine { name, .. } => Some(name.clone()),
+            _ => None,
+        });
         (0..plan.steps.len())
             .map(|i| self.already_done(&plan.steps[i], &plan.steps[i + 1..]))
             .collect()
@@ -213,6 +280,7 @@ impl<'a> Executor<'a> {
                 .then(|| "none of them is installed".into()),
             Step::Download { artifact, dest } => {
                 let sha = artifact.sha256.as_deref()?;
+                let dest = &self.expand(dest);
                 download::hash_file(Path::new(dest))
                     .is_ok_and(|h| h.eq_ignore_ascii_case(sha))
                     .then(|| format!("{dest} is already there, verified"))
@@ -221,8 +289,11 @@ impl<'a> Executor<'a> {
                 archive,
                 members,
                 dest,
-            } => extract::is_extracted(Path::new(archive), members, Path::new(dest))
-                .then(|| format!("already unpacked in {dest}")),
+            } => {
+                let (archive, dest) = (self.expand(archive), self.expand(dest));
+                extract::is_extracted(Path::new(&archive), members, Path::new(&dest))
+                    .then(|| format!("already unpacked in {dest}"))
+            }
             Step::RunAfterChange { file, contents, .. } => {
                 fsops::has_contents(Path::new(file), contents.as_bytes())
                     .then(|| format!("{file} had not changed"))
@@ -306,6 +377,32 @@ impl<'a> Executor<'a> {
                 group,
                 windows: false,
             } => group_has(user, group).then(|| format!("{user} is in {group}")),
+            Step::AddUserToGroup {
+                user,
+                group,
+                windows: true,
+            } => {
+                let user = self.windows_user(user.as_deref())?;
+                self.in_local_group(&user, group)
+                    .then(|| format!("{user} is in {group}"))
+            }
+            Step::EnableWindowsFeatures { features } => self
+                .features_to_enable(features)
+                .is_empty()
+                .then(|| "they are enabled".into()),
+            Step::RebootAndResume { .. } => {
+                (!self.reboot_needed).then(|| "nothing asked for a restart".into())
+            }
+            Step::AddToPath { dir, system_wide } => self
+                .path_has(dir, *system_wide)
+                .then(|| format!("{dir} is on PATH")),
+            Step::CreateMachine { name, .. } => self
+                .machine_status(name)
+                .filter(|s| s.eq_ignore_ascii_case("running"))
+                .map(|_| format!("the `{name}` VM is running")),
+            Step::PersistMachineEnv { machine, profile } => self
+                .machine_env_persisted(machine, profile.as_deref())
+                .then(|| "the environment is kept already".into()),
             _ => None,
         }
     }
@@ -313,8 +410,19 @@ impl<'a> Executor<'a> {
     fn execute(&mut self, step: &Step) -> Result<Option<String>, ExecError> {
         match step {
             Step::Confirm { message, flag } => {
-                self.confirm(message, flag)?;
-                Ok(None)
+                // A warning with its own flag: -y accepts defaults, not this.
+                if self.accepted.iter().any(|a| a == flag) {
+                    self.log.line(&format!("accepted by {flag}: {message}"));
+                    return Ok(Some(format!("accepted with {flag}")));
+                }
+                match self.observer.ask(message) {
+                    Some(true) => Ok(Some("accepted".into())),
+                    Some(false) => Err(ExecError::Declined(message.clone())),
+                    None => Err(ExecError::NeedsConfirmation {
+                        question: message.clone(),
+                        flag: flag.clone(),
+                    }),
+                }
             }
             Step::RemovePackages {
                 manager, packages, ..
@@ -367,6 +475,7 @@ impl<'a> Executor<'a> {
                 self.write(path, updated.as_bytes(), 0o644)
             }
             Step::Download { artifact, dest } => {
+                let dest = &self.expand(dest);
                 let downloader = Downloader::new(self.proxy.as_deref(), DOWNLOAD_TIMEOUT)?;
                 let mut last = 0u64;
                 let observer = &mut *self.observer;
@@ -401,10 +510,11 @@ impl<'a> Executor<'a> {
                 members,
                 dest,
             } => {
+                let (archive, dest) = (self.expand(archive), self.expand(dest));
                 let written = extract::extract(
-                    Path::new(archive),
+                    Path::new(&archive),
                     members,
-                    Path::new(dest),
+                    Path::new(&dest),
                     &self.backup_root,
                 )?;
                 let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
@@ -600,9 +710,47 @@ impl<'a> Executor<'a> {
                     "{user} can use docker after logging in again"
                 )))
             }
+            Step::AddUserToGroup {
+                user,
+                group,
+                windows: true,
+            } => {
+                let user = self.windows_user(user.as_deref()).ok_or_else(|| {
+                    ExecError::Spawn {
+                        command: format!("net.exe localgroup {group} <you> /add"),
+                        why: "USERNAME is not set, so dockup cannot tell who you are: pass --add-user".into(),
+                    }
+                })?;
+                self.add_to_local_group(&user, group)
+            }
+            Step::EnableWindowsFeatures { features } => self.enable_features(features),
+            Step::RebootAndResume { resume_args } => {
+                self.reboot_and_resume(resume_args)?;
+                Ok(Some(if self.restart_pending == Some(true) {
+                    "Windows restarts in a minute; dockup goes on after you sign in".into()
+                } else {
+                    "restart Windows to go on: dockup runs again after you sign in".into()
+                }))
+            }
+            Step::RunInstaller {
+                name,
+                program,
+                args,
+                log,
+            } => self.run_installer(name, program, args, log.as_deref()),
+            Step::AddToPath { dir, system_wide } => self.add_to_path(dir, *system_wide),
+            Step::CreateMachine { name, args } => self.create_machine(name, args),
+            Step::PersistMachineEnv { machine, profile } => {
+                self.persist_machine_env(machine, profile.as_deref())
+            }
             Step::Verify { argv } => {
                 // A daemon that was just started may still be coming up (a Type=simple unit, a
                 // slow machine): ask until it answers; past the deadline the failure is reported.
+                // A VM that was running already: its environment was not read on the way.
+                if let (true, Some(name)) = (self.machine_env.is_empty(), self.machine.clone()) {
+                    self.machine_env = self.read_machine_env(&name);
+                }
+                let argv = &self.aimed_at_machine(argv);
                 let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
                 let deadline = std::time::Instant::now() + VERIFY_TIMEOUT;
                 let out = loop {
@@ -768,6 +916,24 @@ impl<'a> Executor<'a> {
     }
 
     fn command(&mut self, argv: &[String]) -> Result<CommandOutput, ExecError> {
+        let out = self.run_logged(argv)?;
+        if !out.success() {
+            return Err(self.failed(argv, &out));
+        }
+        Ok(out)
+    }
+
+    /// A Windows plan's `%USERPROFILE%` and the like, as cmd.exe would expand them.
+    fn expand(&self, text: &str) -> String {
+        if self.windows {
+            windows::expand_vars(text, |n| std::env::var(n).ok())
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Runs argv (aimed at the root), logging it and its output, whatever its exit code.
+    fn run_logged(&mut self, argv: &[String]) -> Result<CommandOutput, ExecError> {
         let argv = match &self.root {
             Some(root) => root.wrap(argv),
             None => argv.to_vec(),
@@ -784,18 +950,22 @@ impl<'a> Executor<'a> {
         if !output.trim().is_empty() {
             self.log.line(output.trim_end());
         }
-        if !out.success() {
-            let status = out
-                .code
-                .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
-            let lines: Vec<&str> = output.trim_end().lines().collect();
-            return Err(ExecError::Command {
-                command: line,
-                status,
-                output: lines[lines.len().saturating_sub(20)..].join("\n"),
-            });
-        }
         Ok(out)
+    }
+
+    /// The error for a command that failed: its exit status and the end of its output.
+    fn failed(&self, argv: &[String], out: &CommandOutput) -> ExecError {
+        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+        output.push_str(&String::from_utf8_lossy(&out.stderr));
+        let status = out
+            .code
+            .map_or_else(|| "killed by a signal".to_string(), |c| format!("exit {c}"));
+        let lines: Vec<&str> = output.trim_end().lines().collect();
+        ExecError::Command {
+            command: shell_line(argv),
+            status,
+            output: lines[lines.len().saturating_sub(20)..].join("\n"),
+        }
     }
 }
 

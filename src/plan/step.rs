@@ -485,11 +485,11 @@ impl Step {
                 .collect(),
             Step::RebootAndResume { resume_args } => vec![
                 format!(
-                    "reg add HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce /v dockup /d \"dockup.exe {}\"",
+                    "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\RunOnce /v dockup /d \"dockup.exe {}\"",
                     resume_args.join(" ")
                 ),
                 "shutdown.exe /r /t 60 /c \"dockup: restarting to finish enabling Windows features\"".into(),
-                "# only when a feature reported that a restart is required (dism exit code 3010)".into(),
+                "# only when a step reported that a restart is required (exit code 3010), after asking; the run stops here (exit 6)".into(),
             ],
             Step::AddToPath { dir, system_wide } => vec![if *system_wide {
                 format!("append \"{dir}\" to PATH in HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment")

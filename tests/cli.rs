@@ -1,5 +1,7 @@
 //! The binary as users and scripts meet it: exit codes, errors, JSON shapes, bad input.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -586,4 +588,84 @@ fn config_file_and_environment_precedence() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn artifact_mirror_and_download_only_fetch_by_file_name_and_verify() {
+    let facts = fixture("windows/win7-sp1-pro-x64.json");
+    // The plan shows where each artifact will come from.
+    let out = dockup(&[
+        "plan",
+        "--json",
+        "--facts",
+        &facts,
+        "--artifact-mirror",
+        "https://mirror.example/dockup/",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = stdout_json(&out);
+    let downloads: Vec<&Value> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "download")
+        .collect();
+    assert!(downloads.len() >= 4, "{plan:#}");
+    for d in &downloads {
+        let file = d["artifact"]["file"].as_str().unwrap();
+        assert_eq!(
+            d["artifact"]["url"],
+            format!("https://mirror.example/dockup/{file}")
+        );
+    }
+
+    // Fetching for that machine from a mirror whose files are not the pinned ones: each is
+    // asked for by name, none is kept, and the run says which failed.
+    let served = tempfile::tempdir().unwrap();
+    for d in &downloads {
+        let file = d["artifact"]["file"].as_str().unwrap();
+        std::fs::write(served.path().join(file), b"not the real thing").unwrap();
+    }
+    let server = support::http::Server::serve_dir(served.path());
+    let dest = tempfile::tempdir().unwrap();
+    let out = dockup(&[
+        "install",
+        "--json",
+        "--facts",
+        &facts,
+        "--artifact-mirror",
+        &server.url(),
+        "--download-only",
+        dest.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let artifacts: Vec<&Value> = events.iter().filter(|e| e["event"] == "artifact").collect();
+    assert_eq!(artifacts.len(), downloads.len());
+    assert!(artifacts.iter().all(|a| a["ok"] == false));
+    assert!(
+        artifacts.iter().any(|a| a["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not have the pinned sha256")),
+        "{text}"
+    );
+    assert_eq!(events.last().unwrap()["event"], "result");
+    assert_eq!(std::fs::read_dir(dest.path()).unwrap().count(), 0);
+    let asked: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        asked.iter().all(|p| downloads
+            .iter()
+            .any(|d| p.ends_with(d["artifact"]["file"].as_str().unwrap()))),
+        "{asked:?}"
+    );
+
+    // --from takes a directory that exists.
+    let out = dockup(&["install", "--from", "/nonexistent/dir", "-y"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--download-only"), "{}", stderr(&out));
 }

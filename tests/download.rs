@@ -315,3 +315,31 @@ fn download_and_extract_steps_run_and_then_are_done() {
         .unwrap();
     assert_eq!(again, RunSummary::NothingToDo);
 }
+
+#[test]
+fn a_file_url_is_copied_only_with_the_pinned_hash() {
+    // `install --from DIR` turns every artifact URL into file://DIR/<file>.
+    let (dir, sha) = served();
+    let out = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/artifact.bin", dir.path().display());
+    let dest = out.path().join("copy.bin");
+    let d = downloader(Duration::from_secs(5));
+    assert!(matches!(
+        fetch(&d, &url, Some(&sha), &dest).unwrap(),
+        Fetched::Downloaded { .. }
+    ));
+    assert_eq!(dockup::exec::download::hash_file(&dest).unwrap(), sha);
+    assert!(matches!(
+        fetch(&d, &url, Some(&sha), &dest).unwrap(),
+        Fetched::Cached
+    ));
+    // A changed file is not trusted, and leaves nothing behind.
+    std::fs::write(dir.path().join("artifact.bin"), b"tampered").unwrap();
+    let other = out.path().join("other.bin");
+    let err = fetch(&d, &url, Some(&sha), &other).unwrap_err();
+    assert!(matches!(err, DownloadError::BadHash { .. }), "{err}");
+    assert!(!other.exists() && !partial_path(&other).exists());
+    let missing = format!("file://{}/nope.bin", dir.path().display());
+    let err = fetch(&d, &missing, Some(&sha), &other).unwrap_err();
+    assert!(err.to_string().contains("nope.bin"), "{err}");
+}

@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 use super::config;
 use super::{ExitCode, Failure};
-use crate::plan::{Channel, Fingerprint, MirrorUrl, ProxyUrl, RegistryMirror, VersionReq};
+use crate::plan::{
+    ArtifactMirror, Channel, Fingerprint, MirrorUrl, ProxyUrl, RegistryMirror, VersionReq,
+};
 use crate::platform::{AssumeDistro, Strategy};
 
 #[derive(Debug, Parser)]
@@ -156,6 +158,10 @@ pub(super) struct PlanArgs {
     /// A registry mirror for the daemon's pulls (daemon.json registry-mirrors); repeatable.
     #[arg(long = "registry-mirror", value_name = "URL", env = "DOCKUP_REGISTRY_MIRROR", value_delimiter = ',', value_parser = parse::<RegistryMirror>)]
     pub(super) registry_mirrors: Vec<RegistryMirror>,
+    /// Fetch installers, ISOs and static binaries from this base URL (or file:///DIR), each by
+    /// its file name, instead of upstream; the pinned sha256 still decides.
+    #[arg(long, value_name = "URL", env = "DOCKUP_ARTIFACT_MIRROR", value_parser = parse::<ArtifactMirror>)]
+    pub(super) artifact_mirror: Option<ArtifactMirror>,
     /// Proxy for dockup's downloads and the package manager (default: $https_proxy).
     #[arg(long, value_name = "URL", env = "DOCKUP_PROXY", value_parser = parse::<ProxyUrl>)]
     pub(super) proxy: Option<ProxyUrl>,
@@ -194,6 +200,9 @@ impl PlanArgs {
         }
         if self.proxy.is_none() {
             self.proxy = parse_key("proxy", file.proxy.as_ref())?;
+        }
+        if self.artifact_mirror.is_none() {
+            self.artifact_mirror = parse_key("artifact-mirror", file.artifact_mirror.as_ref())?;
         }
         self.no_start = file_bool(self.no_start, "DOCKUP_NO_START", file.no_start);
         self.persist_proxy = file_bool(
@@ -264,6 +273,13 @@ pub(super) struct InstallArgs {
     /// Never ask: where a question has no safe default, fail naming the flag that answers it.
     #[arg(long, env = "DOCKUP_NON_INTERACTIVE")]
     pub(super) non_interactive: bool,
+    /// Only fetch and verify every artifact the plan needs into DIR, changing nothing else
+    /// (with --facts FILE: for another machine); then `install --from DIR` there.
+    #[arg(long, value_name = "DIR", conflicts_with = "from")]
+    pub(super) download_only: Option<PathBuf>,
+    /// Take the plan's artifacts from DIR (filled by --download-only) instead of the network.
+    #[arg(long, value_name = "DIR")]
+    pub(super) from: Option<PathBuf>,
     /// Install the unmaintained docker-io 1.7.1 on EL6 (the legacy strategy) without asking.
     #[arg(long, env = "DOCKUP_ACCEPT_LEGACY")]
     pub(super) accept_legacy: bool,

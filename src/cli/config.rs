@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub yes: Option<bool>,
     pub log: Option<PathBuf>,
     pub accept_legacy: Option<bool>,
+    pub artifact_mirror: Option<String>,
 }
 
 impl FileConfig {

@@ -181,6 +181,7 @@ fn make_plan(
         proxy: args.proxy()?,
         persist_proxy: args.persist_proxy,
         install_root: install_root.map(|p| p.display().to_string()),
+        artifact_mirror: args.artifact_mirror.clone(),
     };
     let plan = plan::build(&facts, &decision, &catalog, &opts).map_err(|e| {
         let code = match e {
@@ -545,7 +546,7 @@ fn hold_lock(root: Option<&std::path::Path>) -> Result<Option<lock::RunLock>, Fa
 /// `install --root DIR` installs into the tree at DIR (an image being built): its facts are
 /// read from DIR and every command is aimed at it. Without --root, the running system.
 fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failure> {
-    if machine.facts.is_some() && !args.run.dry_run {
+    if machine.facts.is_some() && !args.run.dry_run && args.download_only.is_none() {
         return Err(Failure::new(
             ExitCode::Usage,
             "install changes a real machine; --facts only describes another one",
@@ -564,6 +565,9 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
         None => None,
     };
     let install_root = install_root.as_deref();
+    if let Some(dir) = &args.download_only {
+        return download_only(machine, args, install_root, dir);
+    }
     if args.run.dry_run {
         let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
         // On this machine (or the tree at --root) the dry run also says what is done already,
@@ -581,6 +585,16 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
     }
     let _lock = hold_lock(install_root)?;
     let mut choices = args.plan.clone();
+    if let Some(dir) = &args.from {
+        let dir = std::fs::canonicalize(dir).map_err(|e| {
+            Failure::new(
+                ExitCode::BadInput,
+                format!("cannot use {} for --from: {e}", dir.display()),
+                Some("--from takes the directory `install --download-only DIR` filled".into()),
+            )
+        })?;
+        choices.artifact_mirror = Some(plan::ArtifactMirror::directory(&dir));
+    }
     loop {
         let (_, decision, plan) = make_plan(machine, &choices, install_root)?;
         let changes = ui::Changes::offered(&decision, choices.channel, choices.add_user.as_deref());
@@ -618,6 +632,90 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
             }
         }
     }
+}
+
+/// `install --download-only DIR`: every artifact the plan needs, fetched and verified into DIR
+/// by file name, nothing else changed. Needs no root; with --facts, for another machine.
+fn download_only(
+    machine: &MachineArgs,
+    args: &InstallArgs,
+    install_root: Option<&std::path::Path>,
+    dir: &std::path::Path,
+) -> Result<ExitCode, Failure> {
+    use crate::exec::download::{Downloader, Fetched};
+    let (_, decision, plan) = make_plan(machine, &args.plan, install_root)?;
+    let artifacts: Vec<&crate::platform::Artifact> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            plan::Step::Download { artifact, .. } => Some(artifact),
+            _ => None,
+        })
+        .collect();
+    let proxy = args.plan.proxy()?;
+    let downloader = Downloader::new(
+        proxy.as_ref().map(|p| p.as_str()),
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(|e| Failure::new(ExitCode::Failed, &e, e.help()))?;
+    crate::exec::interrupt::catch();
+    let view = ui::RunView::new(machine.json);
+    let mut failed = Vec::new();
+    for artifact in &artifacts {
+        let dest = dir.join(&artifact.file);
+        let result = downloader.fetch(
+            &artifact.name,
+            &artifact.url,
+            artifact.sha256.as_deref(),
+            &dest,
+            &mut |_, _| {},
+        );
+        let (ok, detail) = match result {
+            Ok(Fetched::Cached) => (true, "already there, verified".to_string()),
+            Ok(Fetched::Downloaded { bytes, .. }) => (true, format!("{bytes} bytes, verified")),
+            Err(e) => (false, e.to_string()),
+        };
+        if machine.json {
+            view.json_event(serde_json::json!({
+                "event": "artifact", "name": artifact.name, "file": dest, "ok": ok, "detail": detail,
+            }));
+        } else {
+            ui::print(&format!(
+                "{} {}: {detail}\n",
+                if ok { "ok" } else { "FAILED" },
+                artifact.name
+            ));
+        }
+        if !ok {
+            failed.push(artifact.name.clone());
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Failure::new(
+            ExitCode::Failed,
+            format!(
+                "could not fetch {} into {}",
+                failed.join(", "),
+                dir.display()
+            ),
+            Some("rerun to resume; an artifact without a pinned sha256 is never fetched".into()),
+        ));
+    }
+    let message = format!(
+        "{} artifacts for the {} plan are in {}; there: dockup install --from {}",
+        artifacts.len(),
+        decision.strategy,
+        dir.display(),
+        dir.display()
+    );
+    if machine.json {
+        view.json_event(serde_json::json!({
+            "event": "result", "ok": true, "exit": 0, "changed": false, "message": message,
+        }));
+    } else {
+        ui::print(&format!("{message}\n"));
+    }
+    Ok(ExitCode::Success)
 }
 
 fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {

@@ -140,6 +140,9 @@ impl Downloader {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         }
+        if let Some(source) = url.strip_prefix("file://") {
+            return copy_verified(Path::new(source), &partial, dest, &expected, url);
+        }
         let mut attempt = 0;
         let mut resumed = false;
         let mut hash = StreamHash::default();
@@ -361,4 +364,33 @@ fn io_error(path: &Path, e: std::io::Error) -> DownloadError {
         path: path.display().to_string(),
         why: e.to_string(),
     }
+}
+
+/// An artifact fetched beforehand (`install --from DIR`): copied, and kept only if the copy's
+/// sha256 is the pinned one, exactly like a download.
+fn copy_verified(
+    source: &Path,
+    partial: &Path,
+    dest: &Path,
+    expected: &str,
+    url: &str,
+) -> Result<Fetched, DownloadError> {
+    let bytes = std::fs::copy(source, partial).map_err(|e| DownloadError::Unreachable {
+        url: url.into(),
+        why: format!("cannot copy {}: {e}", source.display()),
+    })?;
+    let received = hash_file(partial).map_err(|e| io_error(partial, e))?;
+    if received != expected {
+        let _ = std::fs::remove_file(partial);
+        return Err(DownloadError::BadHash {
+            url: url.into(),
+            expected: expected.into(),
+            received,
+        });
+    }
+    std::fs::rename(partial, dest).map_err(|e| io_error(dest, e))?;
+    Ok(Fetched::Downloaded {
+        bytes,
+        resumed: false,
+    })
 }

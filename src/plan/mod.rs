@@ -165,6 +165,42 @@ pub struct PlanOptions {
     pub persist_proxy: bool,
     /// Install into this root tree (an image being built) instead of the running system.
     pub install_root: Option<String>,
+    /// Fetch the artifacts (installers, ISOs, static binaries) from here, each by its file
+    /// name, instead of their upstream URLs: an http(s) mirror or a `file://` directory.
+    pub artifact_mirror: Option<ArtifactMirror>,
+}
+
+/// Where artifacts come from instead of upstream: a base URL or a local directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactMirror(String);
+
+impl ArtifactMirror {
+    /// A directory of artifacts already fetched (`install --from DIR`).
+    pub fn directory(dir: &std::path::Path) -> ArtifactMirror {
+        ArtifactMirror(format!("file://{}", dir.display()))
+    }
+
+    pub fn url_for(&self, file: &str) -> String {
+        format!("{}/{file}", self.0)
+    }
+}
+
+impl FromStr for ArtifactMirror {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().trim_end_matches('/');
+        let usable = ["https://", "http://", "file:///"]
+            .iter()
+            .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+            && !s.contains(char::is_whitespace);
+        if usable {
+            Ok(ArtifactMirror(s.to_string()))
+        } else {
+            Err(format!(
+                "`{s}` is not an http(s) URL or a file:/// directory holding the artifacts by file name"
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -317,6 +353,13 @@ pub fn build(
     plan.strategy = decision.strategy;
     if windows.is_some() {
         plan.shell = Shell::Cmd;
+    }
+    if let Some(mirror) = &opts.artifact_mirror {
+        for step in &mut plan.steps {
+            if let Step::Download { artifact, .. } = step {
+                artifact.url = mirror.url_for(&artifact.file);
+            }
+        }
     }
     if let Some(dir) = &opts.install_root {
         if !matches!(decision.strategy, Strategy::Repo | Strategy::Distro) {

@@ -669,3 +669,60 @@ fn artifact_mirror_and_download_only_fetch_by_file_name_and_verify() {
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("--download-only"), "{}", stderr(&out));
 }
+
+#[test]
+fn static_binaries_are_offered_where_nothing_packages_docker() {
+    let root = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{}/.", fixture("linux/unknown-no-hints"))])
+        .arg(root.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root_arg = root.path().to_str().unwrap();
+    // Offered, never chosen: nothing would keep the binaries up to date.
+    let out = dockup(&["detect", "--json", "--root", root_arg]);
+    let detected = stdout_json(&out);
+    assert_eq!(detected["strategy"], "unsupported");
+    assert_eq!(detected["alternatives"][0]["strategy"], "static");
+    let out = dockup(&["install", "--dry-run", "--root", root_arg]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    // Chosen, on a machine where systemd runs: the binaries, the group, a unit, the service.
+    std::fs::create_dir_all(root.path().join("run/systemd/system")).unwrap();
+    let out = dockup(&["plan", "--json", "--strategy", "static", "--root", root_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = stdout_json(&out);
+    let kinds: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "download",
+            "extract",
+            "create_group",
+            "write_file",
+            "run_after_change",
+            "enable_service",
+            "verify"
+        ]
+    );
+    let unit = &plan["steps"][3];
+    assert_eq!(unit["path"], "/etc/systemd/system/docker.service");
+    assert!(
+        unit["contents"]
+            .as_str()
+            .unwrap()
+            .contains("ExecStart=/usr/local/bin/dockerd")
+    );
+    assert!(plan["steps"][0]["artifact"]["sha256"].is_string());
+    assert!(plan["notes"].as_array().unwrap().iter().any(|n| {
+        n.as_str()
+            .unwrap()
+            .contains("no package manager updates them")
+    }));
+}

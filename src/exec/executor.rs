@@ -377,6 +377,8 @@ impl<'a> Executor<'a> {
                 group,
                 windows: false,
             } => group_has(user, group).then(|| format!("{user} is in {group}")),
+            Step::CreateGroup { group } => group_exists(&self.host_path("/etc/group"), group)
+                .then(|| format!("the {group} group exists")),
             Step::AddUserToGroup {
                 user,
                 group,
@@ -723,6 +725,10 @@ impl<'a> Executor<'a> {
                 })?;
                 self.add_to_local_group(&user, group)
             }
+            Step::CreateGroup { group } => {
+                self.command(&["groupadd".into(), "-f".into(), group.clone()])?;
+                Ok(None)
+            }
             Step::EnableWindowsFeatures { features } => self.enable_features(features),
             Step::RebootAndResume { resume_args } => {
                 self.reboot_and_resume(resume_args)?;
@@ -1028,6 +1034,11 @@ fn dpkg_interrupted(updates: &Path) -> bool {
 }
 
 /// Whether /etc/group lists `user` as a member of `group`.
+fn group_exists(group_file: &Path, group: &str) -> bool {
+    std::fs::read_to_string(group_file)
+        .is_ok_and(|text| text.lines().any(|l| l.split(':').next() == Some(group)))
+}
+
 fn group_has(user: &str, group: &str) -> bool {
     std::fs::read_to_string("/etc/group").is_ok_and(|text| {
         text.lines().any(|l| {

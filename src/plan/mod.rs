@@ -9,6 +9,7 @@ mod pkg;
 mod repo;
 mod root;
 mod server;
+mod static_bins;
 mod step;
 mod toolbox;
 mod uninstall;
@@ -314,6 +315,7 @@ pub fn build(
         Strategy::Legacy => Some("EPEL 6 archive"),
         Strategy::DesktopWsl2 | Strategy::DesktopHyperv => Some("Docker Desktop release"),
         Strategy::Toolbox | Strategy::Vm => Some("boot2docker ISO"),
+        Strategy::Static => Some("catalog's static binaries"),
         _ => None,
     };
     if let (Some(source_name), Some(_)) = (version_fixed_by, &opts.version) {
@@ -344,6 +346,7 @@ pub fn build(
         }
         (Strategy::Toolbox, _, Some(w)) => toolbox::plan(w, catalog)?,
         (Strategy::ServerEngine, _, Some(_)) => server::plan(catalog)?,
+        (Strategy::Static, Some(l), _) => static_bins::plan(l, decision, catalog, opts)?,
         _ => {
             return Err(PlanError::Unsupported {
                 reasons: decision.reasons.clone(),

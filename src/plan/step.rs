@@ -79,6 +79,10 @@ pub enum Step {
         argv: Vec<String>,
         log: String,
     },
+    /// A system group (the docker group, where no package creates it).
+    CreateGroup {
+        group: String,
+    },
     AddUserToGroup {
         /// `None`: the user who invoked dockup (SUDO_USER, or the Windows user).
         user: Option<String>,
@@ -277,6 +281,7 @@ impl Step {
             Step::StartDaemon { .. } => {
                 "Start the Docker daemon directly: no init system runs here, so it will not start at boot".into()
             }
+            Step::CreateGroup { group } => format!("Create the {group} group"),
             Step::AddUserToGroup { group, user, .. } => match user {
                 Some(u) => format!("Let {u} use Docker without root (group {group})"),
                 None => format!("Let you use Docker without admin rights (group {group})"),
@@ -434,6 +439,9 @@ impl Step {
                 .collect(),
             Step::StartDaemon { argv, log } => {
                 vec![format!("{} >>{log} 2>&1 &", ctx.line(argv))]
+            }
+            Step::CreateGroup { group } => {
+                vec![ctx.line(&["groupadd".into(), "-f".into(), group.clone()])]
             }
             Step::AddUserToGroup {
                 user,

@@ -264,6 +264,7 @@ impl<'a> Linux<'a> {
             (Err(repo_miss), Err(distro_miss)) => {
                 d.reasons.extend(repo_miss);
                 d.reasons.extend(distro_miss);
+                self.offer_static(&mut d);
                 if !self.hinted && self.base.is_none() && !self.identity.id_like.is_empty() {
                     d.reasons.push(format!(
                         "its ID_LIKE says \"{}\", but that alone does not say which release's \
@@ -283,6 +284,27 @@ impl<'a> Linux<'a> {
             d.init = Some(self.init(&mut d));
         }
         d
+    }
+
+    /// Docker's static binaries run on any Linux with a 3.10+ kernel on x86_64 or aarch64; they
+    /// are offered, never chosen, because nothing keeps them up to date.
+    fn offer_static(&self, d: &mut Decision) {
+        let Some(key) = self.arch().and_then(|a| match a {
+            Arch::X86_64 => Some("docker-static-linux-x86_64"),
+            Arch::Aarch64 => Some("docker-static-linux-aarch64"),
+            _ => None,
+        }) else {
+            return;
+        };
+        if let Some(artifact) = self.catalog.artifact(key) {
+            d.alternative(
+                Strategy::Static,
+                format!(
+                    "Docker {}'s static binaries in /usr/local/bin with a service to start them                      (--strategy static); no package manager updates them",
+                    artifact.version
+                ),
+            );
+        }
     }
 
     /// The init system to drive: what runs, else what is installed, else the catalog's default

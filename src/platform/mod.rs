@@ -37,11 +37,14 @@ pub enum Strategy {
     Toolbox,
     /// Windows Server: Docker Engine as a Windows service, for Windows containers.
     ServerEngine,
+    /// Linux without Docker's repository or a distribution package: Docker's static binaries
+    /// and a service for them. Only ever an alternative: nothing updates them.
+    Static,
     Unsupported,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 9] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::Repo,
         Strategy::Distro,
         Strategy::Legacy,
@@ -50,6 +53,7 @@ impl Strategy {
         Strategy::DesktopHyperv,
         Strategy::Toolbox,
         Strategy::ServerEngine,
+        Strategy::Static,
         Strategy::Unsupported,
     ];
 
@@ -63,6 +67,7 @@ impl Strategy {
             Strategy::DesktopHyperv => "desktop-hyperv",
             Strategy::Toolbox => "toolbox",
             Strategy::ServerEngine => "server-engine",
+            Strategy::Static => "static",
             Strategy::Unsupported => "unsupported",
         }
     }
@@ -81,7 +86,11 @@ impl FromStr for Strategy {
             .into_iter()
             .find(|st| st.name() == s && *st != Strategy::Unsupported)
             .ok_or_else(|| {
-                let names: Vec<&str> = Strategy::ALL[..8].iter().map(|s| s.name()).collect();
+                let names: Vec<&str> = Strategy::ALL
+                    .iter()
+                    .filter(|s| **s != Strategy::Unsupported)
+                    .map(|s| s.name())
+                    .collect();
                 format!(
                     "unknown strategy `{s}`; expected one of: {}",
                     names.join(", ")

@@ -40,8 +40,6 @@ pub enum ExecError {
     Declined(String),
     #[error("stopped before changing anything")]
     PlanDeclined,
-    #[error("this version of dockup cannot run the `{0}` step yet")]
-    NotImplemented(String),
     #[error("the Docker daemon did not start: {0}")]
     Daemon(String),
     #[error("{path} cannot be updated: {why}")]

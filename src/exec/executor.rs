@@ -778,12 +778,25 @@ impl<'a> Executor<'a> {
                     .find(|l| l.trim_start().starts_with("Version:"))
                     .map(|l| l.trim().to_string()))
             }
-            other => Err(ExecError::NotImplemented(
-                serde_json::to_value(other)
-                    .ok()
-                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-                    .unwrap_or_else(|| other.title()),
-            )),
+            // The user who ran dockup through sudo; nobody else is guessed at.
+            Step::AddUserToGroup {
+                user: None,
+                group,
+                windows: false,
+            } => match std::env::var("SUDO_USER")
+                .ok()
+                .filter(|u| !u.is_empty() && u != "root")
+            {
+                Some(user) => {
+                    self.command(&["usermod".into(), "-aG".into(), group.clone(), user.clone()])?;
+                    Ok(Some(format!(
+                        "{user} can use docker after logging in again"
+                    )))
+                }
+                None => Ok(Some(format!(
+                    "nobody to add to {group}: pass --add-user USER to choose someone"
+                ))),
+            },
         }
     }
 

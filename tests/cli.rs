@@ -726,3 +726,35 @@ fn static_binaries_are_offered_where_nothing_packages_docker() {
             .contains("no package manager updates them")
     }));
 }
+
+#[test]
+fn the_cloud_init_example_carries_a_config_dockup_accepts() {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cloud-init.yaml"),
+    )
+    .unwrap();
+    // The file written by write_files: the block under `content: |`, six spaces in.
+    let config: String = example
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("content: |"))
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .map(|l| format!("{}\n", &l[6..]))
+        .collect();
+    assert!(config.contains("yes = true"), "{config}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dockup.toml");
+    std::fs::write(&file, &config).unwrap();
+    let out = dockup(&[
+        "plan",
+        "--config",
+        file.to_str().unwrap(),
+        "--root",
+        &fixture("linux/debian-12"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        example.contains("sha256sum -c"),
+        "install.sh is checked before it runs"
+    );
+}

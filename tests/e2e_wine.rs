@@ -93,6 +93,17 @@ fn dockup_exe() -> Option<&'static Path> {
 
 /// `dockup.exe ARGS` under wine reporting `version`; its stdout as JSON.
 fn run(exe: &Path, version: &str, args: &[&str]) -> Value {
+    let (code, value) = run_with_code(exe, version, args);
+    assert_eq!(
+        code,
+        Some(0),
+        "dockup.exe {args:?} under wine {version}: {value}"
+    );
+    value
+}
+
+/// dockup.exe's exit code and JSON, for commands whose code says what they found.
+fn run_with_code(exe: &Path, version: &str, args: &[&str]) -> (Option<i32>, Value) {
     let out = Command::new("bash")
         .arg(repo_dir().join("scripts/wine/run.sh"))
         .arg(exe)
@@ -102,13 +113,10 @@ fn run(exe: &Path, version: &str, args: &[&str]) -> Value {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "dockup.exe {args:?} under wine {version} exited {}:\n{stdout}\n{stderr}",
-        out.status
-    );
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("dockup.exe {args:?} under wine {version}: {e}:\n{stdout}"))
+    let value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("dockup.exe {args:?} under wine {version}: {e}:\n{stdout}\n{stderr}")
+    });
+    (out.status.code(), value)
 }
 
 /// What platforms/windows.toml says this machine should get: the decision of
@@ -213,6 +221,25 @@ fn check(want: Want) {
         "wine {v}: first step {}",
         steps[0]
     );
+
+    // doctor on the live Windows: its windows group, from the registry and Win32; wine has no
+    // docker-users group and no docker-machine, so those checks are not claimed.
+    let (code, doctor) = run_with_code(exe, v, &["doctor", "--json"]);
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "wine {v}: doctor exited {code:?}: {doctor}"
+    );
+    let checks = doctor["checks"].as_array().expect("checks");
+    assert!(
+        checks.iter().all(|c| c["group"] == "windows"),
+        "wine {v}: {doctor}"
+    );
+    let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(
+        ids.contains(&"virtualization") && ids.contains(&"memory"),
+        "wine {v}: {ids:?}"
+    );
+    assert!(!ids.contains(&"docker-users"), "wine {v}: {ids:?}");
 }
 
 #[test]

@@ -247,7 +247,9 @@ fn doctor(machine: &MachineArgs, args: &DoctorArgs) -> Result<ExitCode, Failure>
     if machine.root.is_none()
         && let Ok(Facts::Windows { windows }) = Facts::from_live_host()
     {
-        let checks = crate::doctor::check_windows(&windows, &docker_env(true));
+        let mut checks = crate::doctor::check_windows(&windows, &docker_env(true));
+        let probe = crate::doctor::WindowsProbe::gather(&SystemRunner);
+        checks.extend(crate::doctor::check_windows_probe(&probe));
         return doctor_report(machine, args, &checks, &[]);
     }
     let (mut checks, linux) = doctor_checks(machine, args, &root)?;

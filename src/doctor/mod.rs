@@ -23,7 +23,7 @@ pub use fix::{Action, FixError};
 pub use install::check_install;
 pub use kernel::{KernelCatalog, check_kernel};
 pub use runtime::check_runtime;
-pub use windows::check_windows;
+pub use windows::{WindowsProbe, check_windows, check_windows_probe};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,6 +5,8 @@
 mod machine;
 mod windows;
 
+pub(crate) use windows::{feature_enabled, group_members as local_group_members};
+
 use std::path::{Path, PathBuf};
 
 use super::download::{self, Downloader, Fetched};

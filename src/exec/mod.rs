@@ -21,6 +21,7 @@ pub mod verify;
 pub use error::ExecError;
 pub use events::{Event, Observer};
 pub use executor::{Executor, RunSummary};
+pub(crate) use executor::{feature_enabled, local_group_members};
 pub use runlog::RunLog;
 pub use sys::is_admin;
 

@@ -266,7 +266,7 @@ pub(crate) fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -
 }
 
 /// `dism /get-featureinfo /English` prints `State : Enabled`.
-fn feature_enabled(text: &str) -> bool {
+pub(crate) fn feature_enabled(text: &str) -> bool {
     text.lines().any(|l| {
         l.split_once(':').is_some_and(|(k, v)| {
             k.trim().eq_ignore_ascii_case("state") && v.trim().eq_ignore_ascii_case("enabled")
@@ -301,7 +301,7 @@ fn reg_value(text: &str, name: &str) -> Option<String> {
 
 /// The members `net localgroup GROUP` lists (between the dashes and the closing line), lower
 /// case; domain members as `DOMAIN\user` and plain.
-fn group_members(text: &str) -> Vec<String> {
+pub(crate) fn group_members(text: &str) -> Vec<String> {
     let mut members = Vec::new();
     let mut in_list = false;
     for line in text.lines() {

@@ -201,6 +201,14 @@ impl Sandbox {
     }
 
     /// Runs install.sh under `shell` with a clean environment; `path` is the whole PATH.
+    /// install.sh from the release at `base`, into this sandbox's target, plus `more` args.
+    fn install(&self, shell: &Shell, path: &str, base: &str, more: &[&str]) -> Output {
+        let target = self.target();
+        let mut args = vec!["--base-url", base, "--to", target.to_str().unwrap()];
+        args.extend_from_slice(more);
+        self.run(shell, path, &args)
+    }
+
     fn run(&self, shell: &Shell, path: &str, args: &[&str]) -> Output {
         let mut cmd = Command::new(&shell.argv[0]);
         cmd.args(&shell.argv[1..])
@@ -369,18 +377,7 @@ fn bad_checksum_installs_nothing() {
     };
     for shell in shells() {
         let sb = Sandbox::new();
-        let out = sb.run(
-            &shell,
-            &host_path(),
-            &[
-                "--base-url",
-                &release.url(),
-                "--to",
-                sb.target().to_str().unwrap(),
-                "--",
-                "install",
-            ],
-        );
+        let out = sb.install(&shell, &host_path(), &release.url(), &["--", "install"]);
         assert!(!out.status.success(), "[{}] must fail", shell.name);
         let err = stderr(&out);
         assert!(
@@ -415,16 +412,7 @@ fn missing_sums_line_or_file_installs_nothing() {
             (&no_file, "install.sh: error: could not download"),
         ] {
             let sb = Sandbox::new();
-            let out = sb.run(
-                &shell,
-                &host_path(),
-                &[
-                    "--base-url",
-                    &release.url(),
-                    "--to",
-                    sb.target().to_str().unwrap(),
-                ],
-            );
+            let out = sb.install(&shell, &host_path(), &release.url(), &[]);
             assert!(!out.status.success(), "[{}] must fail", shell.name);
             let err = stderr(&out);
             assert!(err.contains(expect), "{err}");
@@ -573,16 +561,7 @@ fn busybox_wget_and_sha256sum_alone_are_enough() {
     let bad = Release::new(|artifact, _| Some(sums_with(artifact, &"e".repeat(64)))).unwrap();
     for shell in shells() {
         let sb = Sandbox::new();
-        let out = sb.run(
-            &shell,
-            &path,
-            &[
-                "--base-url",
-                &bad.url(),
-                "--to",
-                sb.target().to_str().unwrap(),
-            ],
-        );
+        let out = sb.install(&shell, &path, &bad.url(), &[]);
         assert!(!out.status.success());
         assert!(stderr(&out).contains("checksum mismatch"));
         sb.assert_nothing_installed();
@@ -635,16 +614,7 @@ fn sha256_tool_fallbacks() {
     let bad = Release::new(|artifact, _| Some(sums_with(artifact, &"f".repeat(64)))).unwrap();
     if let Some(tools) = tool_dir(&["curl", "openssl"]) {
         let sb = Sandbox::new();
-        let out = sb.run(
-            &dash,
-            &path_of(&tools),
-            &[
-                "--base-url",
-                &bad.url(),
-                "--to",
-                sb.target().to_str().unwrap(),
-            ],
-        );
+        let out = sb.install(&dash, &path_of(&tools), &bad.url(), &[]);
         assert!(!out.status.success());
         assert!(stderr(&out).contains("checksum mismatch"));
         sb.assert_nothing_installed();
@@ -656,16 +626,7 @@ fn sha256_tool_fallbacks() {
     // A server of its own, to show that nothing was even downloaded.
     let untouched = Release::good().unwrap();
     let sb = Sandbox::new();
-    let out = sb.run(
-        &dash,
-        &path_of(&tools),
-        &[
-            "--base-url",
-            &untouched.url(),
-            "--to",
-            sb.target().to_str().unwrap(),
-        ],
-    );
+    let out = sb.install(&dash, &path_of(&tools), &untouched.url(), &[]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("install.sh: error: no sha256 tool found"),
@@ -685,16 +646,7 @@ fn no_download_tool_is_an_error() {
         return eprintln!("skipped: no coreutils here");
     };
     let sb = Sandbox::new();
-    let out = sb.run(
-        &dash,
-        &path_of(&tools),
-        &[
-            "--base-url",
-            "http://127.0.0.1:9",
-            "--to",
-            sb.target().to_str().unwrap(),
-        ],
-    );
+    let out = sb.install(&dash, &path_of(&tools), "http://127.0.0.1:9", &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("install.sh: error: neither curl nor wget is installed"));
     sb.assert_nothing_installed();

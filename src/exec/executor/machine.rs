@@ -30,10 +30,8 @@ impl Executor<'_> {
                 vec!["docker-machine".into(), "start".into(), name.into()]
             }
             _ => {
-                let mut argv: Vec<String> = ["docker-machine", "create", "-d", "virtualbox"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+                let mut argv =
+                    super::windows::owned(&["docker-machine", "create", "-d", "virtualbox"]);
                 argv.extend(args.iter().map(|a| super::windows::expand_vars(a, env_var)));
                 argv.push(name.into());
                 argv

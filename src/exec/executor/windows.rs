@@ -41,17 +41,14 @@ impl Executor<'_> {
     ) -> Result<Option<String>, ExecError> {
         let todo = self.features_to_enable(features);
         for feature in &todo {
-            let argv: Vec<String> = [
+            let argv: Vec<String> = owned(&[
                 "dism.exe",
                 "/online",
                 "/enable-feature",
                 &format!("/featurename:{feature}"),
                 "/all",
                 "/norestart",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            ]);
             let out = self.run_logged(&argv)?;
             match out.code {
                 Some(0) => {}
@@ -108,7 +105,7 @@ impl Executor<'_> {
             }
         };
         let line = windows_command_line(&command);
-        let reg: Vec<String> = [
+        let reg: Vec<String> = owned(&[
             "reg.exe",
             "add",
             RUNONCE_KEY,
@@ -119,27 +116,21 @@ impl Executor<'_> {
             "/d",
             &line,
             "/f",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         self.command(&reg)?;
         let restart_now = self
             .observer
             .ask("Restart Windows now to finish (dockup goes on after you sign in)")
             .unwrap_or(false);
         if restart_now {
-            let shutdown: Vec<String> = [
+            let shutdown: Vec<String> = owned(&[
                 "shutdown.exe",
                 "/r",
                 "/t",
                 "60",
                 "/c",
                 "dockup: restarting to finish enabling Windows features",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            ]);
             self.command(&shutdown)?;
         }
         self.restart_pending = Some(restart_now);
@@ -166,7 +157,7 @@ impl Executor<'_> {
             USER_ENV_KEY
         };
         // reg.exe, not setx: setx cuts PATH at 1024 characters.
-        let argv: Vec<String> = [
+        let argv: Vec<String> = owned(&[
             "reg.exe",
             "add",
             key,
@@ -177,10 +168,7 @@ impl Executor<'_> {
             "/d",
             &new,
             "/f",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         self.command(&argv)?;
         Ok(Some(format!("{dir} is on PATH in new terminals")))
     }
@@ -220,10 +208,7 @@ impl Executor<'_> {
         user: &str,
         group: &str,
     ) -> Result<Option<String>, ExecError> {
-        let argv: Vec<String> = ["net.exe", "localgroup", group, user, "/add"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let argv: Vec<String> = owned(&["net.exe", "localgroup", group, user, "/add"]);
         let out = self.run_logged(&argv)?;
         // System error 1378: already a member.
         if !out.success() && !String::from_utf8_lossy(&out.stderr).contains("1378") {
@@ -233,6 +218,11 @@ impl Executor<'_> {
             "{user} can use Docker after signing in again"
         )))
     }
+}
+
+/// An argv of owned strings, as the runner's log and errors want them.
+pub(super) fn owned(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
 }
 
 fn env_var(name: &str) -> Option<String> {
@@ -400,10 +390,8 @@ mod tests {
 
     #[test]
     fn command_lines_quote_what_needs_it() {
-        let argv: Vec<String> = [r"C:\Program Files\dockup\dockup.exe", "install", "--resume"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let argv: Vec<String> =
+            owned(&[r"C:\Program Files\dockup\dockup.exe", "install", "--resume"]);
         assert_eq!(
             windows_command_line(&argv),
             r#""C:\Program Files\dockup\dockup.exe" install --resume"#

@@ -118,4 +118,47 @@ fn a_docker_io_that_cannot_start_is_explained_and_fixed() {
     assert!(up, "dockerd did not come up after the fix:\n{log}");
     let (_, check) = daemon_check(&chroot);
     assert_eq!(check["status"], "ok", "{check}");
+
+    // --fix on the machine itself: the daemon stopped, a stale pid file (a pid nobody has) and
+    // a user outside the docker group. The paths are written from inside: /var/run is a link.
+    stop_dockerd(&chroot);
+    let out = chroot.run(&[
+        "sh",
+        "-c",
+        "echo 999999 > /var/run/docker.pid && useradd ana",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = contained(&chroot, "dockup doctor --fix -y --user ana --json");
+    let json: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let fixes = json["fixes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json:#}"));
+    let applied = |id: &str| fixes.iter().any(|f| f["id"] == id && f["applied"] == true);
+    for id in ["pid-file", "daemon-running", "docker-group"] {
+        assert!(applied(id), "{id} was not fixed: {fixes:#?}");
+    }
+    assert!(chroot.run(&["docker", "version"]).status.success());
+    let group = std::fs::read_to_string(chroot.path("etc/group")).unwrap();
+    assert!(
+        group
+            .lines()
+            .any(|l| l.starts_with("docker:") && l.split(':').nth(3).unwrap_or("").contains("ana")),
+        "{group}"
+    );
+    // The report after the fixes is a fresh one: nothing left to fix there.
+    let (_, check) = daemon_check(&chroot);
+    assert_eq!(check["status"], "ok", "{check}");
+    stop_dockerd(&chroot);
+}
+
+/// Stops the chroot's dockerd by its pid file and waits until it is gone.
+fn stop_dockerd(chroot: &Chroot) {
+    let out = chroot.run(&[
+        "sh",
+        "-c",
+        "pid=$(cat /var/run/docker.pid) && kill \"$pid\" && \
+         while kill -0 \"$pid\" 2>/dev/null; do sleep 0.1; done",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
 }

@@ -187,7 +187,11 @@ fn install_into_a_root_is_aimed_at_it() {
 
 #[test]
 fn uninstall_refuses_to_act_on_a_described_machine() {
-    let out = dockup(&["uninstall", "--root", &fixture("linux/debian-12")]);
+    let out = dockup(&[
+        "uninstall",
+        "--facts",
+        &fixture("windows/win11-24h2-pro.json"),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("only describe other machines"),

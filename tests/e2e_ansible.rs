@@ -315,4 +315,16 @@ fn ansible_role_installs_into_a_chroot() {
             .starts_with("check mode: dockup would run 0 of"),
         "{report}"
     );
+
+    // state: absent takes Docker out of the tree: changed, then nothing to do.
+    let mut absent = vars(&mirror.fpr, from_controller_again());
+    absent["dockup_state"] = serde_json::json!("absent");
+    let run = ansible.playbook(&absent, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.recap["changed"], 1, "{:?}", run.recap);
+    assert_eq!(chroot.installed("docker-ce"), None);
+    assert!(!chroot.exists(list_file));
+    let run = ansible.playbook(&absent, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stdout);
+    assert_eq!(run.recap["changed"], 0, "{:?}", run.recap);
 }

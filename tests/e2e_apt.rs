@@ -356,4 +356,25 @@ fn apt_install_into_a_root_from_outside() {
     let out = dockup(&args);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
+
+    // And out of the tree again, from outside: packages, repository and key go, nothing is
+    // stopped (nothing runs there), the data directory stays.
+    std::fs::create_dir_all(chroot.path("var/lib/docker/volumes/keep")).unwrap();
+    let out = dockup(&["uninstall", "-y", "--root", &root, "--log", log]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(chroot.installed("docker-ce"), None);
+    assert_eq!(chroot.installed("containerd.io"), None);
+    assert!(!chroot.exists("etc/apt/sources.list.d/docker.list"));
+    assert!(!chroot.exists("etc/apt/keyrings/docker.asc"));
+    assert!(chroot.exists("var/lib/docker/volumes/keep"));
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(
+        text.contains(&format!(
+            "$ chroot {root} env DEBIAN_FRONTEND=noninteractive apt-get"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("systemctl stop"), "{text}");
+    let out = dockup(&["uninstall", "-y", "--root", &root]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to do"));
 }

@@ -516,6 +516,23 @@ fn reexec_with_sudo() -> Failure {
 }
 
 /// The live machine only: an install or uninstall never acts on a described one.
+/// `--root DIR` as an absolute path: dnf --installroot and gpgkey= paths need one.
+fn canonical_root(machine: &MachineArgs) -> Result<Option<PathBuf>, Failure> {
+    machine
+        .root
+        .as_ref()
+        .map(|dir| {
+            std::fs::canonicalize(dir).map_err(|e| {
+                Failure::new(
+                    ExitCode::BadInput,
+                    format!("the root directory {} cannot be used: {e}", dir.display()),
+                    Some("--root takes a directory laid out like / (etc/os-release, ...)".into()),
+                )
+            })
+        })
+        .transpose()
+}
+
 fn require_live(machine: &MachineArgs, verb: &str) -> Result<(), Failure> {
     if machine.root.is_some() || machine.facts.is_some() {
         return Err(Failure::new(
@@ -555,17 +572,7 @@ fn install(machine: &MachineArgs, args: &InstallArgs) -> Result<ExitCode, Failur
             Some("use `dockup plan --facts FILE` to see what would run there".into()),
         ));
     }
-    // dnf --installroot and gpgkey= paths need the root as an absolute path.
-    let install_root = match &machine.root {
-        Some(dir) => Some(std::fs::canonicalize(dir).map_err(|e| {
-            Failure::new(
-                ExitCode::BadInput,
-                format!("the root directory {} cannot be used: {e}", dir.display()),
-                None,
-            )
-        })?),
-        None => None,
-    };
+    let install_root = canonical_root(machine)?;
     let install_root = install_root.as_deref();
     if let Some(dir) = &args.download_only {
         return download_only(machine, args, install_root, dir);
@@ -721,16 +728,19 @@ fn download_only(
 }
 
 fn uninstall(machine: &MachineArgs, args: &UninstallArgs) -> Result<ExitCode, Failure> {
-    if !args.run.dry_run {
+    if machine.facts.is_some() && !args.run.dry_run {
         require_live(machine, "uninstall")?;
     }
+    let install_root = canonical_root(machine)?;
+    let install_root = install_root.as_deref();
     let _lock = if args.run.dry_run {
         None
     } else {
-        hold_lock(None)?
+        hold_lock(install_root)?
     };
     let (facts, catalog, decision) = decide(machine, None)?;
-    let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge)
+    let root_arg = install_root.map(|p| p.display().to_string());
+    let plan = plan::build_uninstall(&facts, &decision, &catalog, args.purge, root_arg.as_deref())
         .map_err(|e| Failure::new(ExitCode::Unsupported, &e, e.help()))?;
     if args.run.dry_run {
         print_plan(machine, &decision, &plan);

@@ -408,7 +408,7 @@ fn aim_at_root(plan: &mut Plan, root: &InstallRoot) {
             | Step::SetIniValue { path, .. } => *path = root.host_path(path),
             Step::RunAfterChange { file, .. } => *file = root.host_path(file),
             Step::AddSigningKey { dest, .. } => *dest = root.host_path(dest),
-            Step::RemoveFiles { paths } => {
+            Step::RemoveFiles { paths } | Step::RemoveData { dirs: paths } => {
                 for p in paths.iter_mut() {
                     *p = root.host_path(p);
                 }

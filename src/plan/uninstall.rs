@@ -1,18 +1,21 @@
 //! Taking Docker off a machine: the packages, the repository and key dockup added, and only with
 //! --purge the images, containers and volumes.
 
-use super::{Plan, PlanError, Step};
+use super::{InstallRoot, Plan, PlanError, Step, aim_at_root};
 use crate::facts::{Facts, InitSystem};
 use crate::platform::{Catalog, Decision, RepoFormat, Strategy};
 
 /// Where Docker and containerd keep their data.
 const DATA_DIRS: [&str; 2] = ["/var/lib/docker", "/var/lib/containerd"];
 
+/// `install_root`: take Docker out of the tree at this directory instead (nothing runs there, so
+/// nothing is stopped).
 pub fn build(
     facts: &Facts,
     decision: &Decision,
     catalog: &Catalog,
     purge: bool,
+    install_root: Option<&str>,
 ) -> Result<Plan, PlanError> {
     if !matches!(facts, Facts::Linux { .. })
         || !matches!(decision.strategy, Strategy::Repo | Strategy::Distro)
@@ -27,9 +30,11 @@ pub fn build(
     }
     let mut plan = Plan::new();
     plan.strategy = decision.strategy;
-    plan.push(Step::StopDaemon {
-        init: decision.init.unwrap_or(InitSystem::Unknown),
-    });
+    if install_root.is_none() {
+        plan.push(Step::StopDaemon {
+            init: decision.init.unwrap_or(InitSystem::Unknown),
+        });
+    }
     // Both ways may have been used on this machine: remove whatever of either is installed.
     let mut files = Vec::new();
     if let Some(repo) = &decision.repo_choice {
@@ -76,6 +81,16 @@ pub fn build(
             "images, containers and volumes are kept in {}; `dockup uninstall --purge` deletes them",
             DATA_DIRS.join(" and ")
         ));
+    }
+    if let Some(dir) = install_root {
+        let releasever = decision
+            .repo_choice
+            .as_ref()
+            .filter(|r| r.format == RepoFormat::Rpm)
+            .map(|r| r.release.clone());
+        let root = InstallRoot::new(dir, releasever);
+        aim_at_root(&mut plan, &root);
+        plan.root = Some(root);
     }
     Ok(plan)
 }

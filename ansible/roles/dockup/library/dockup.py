@@ -84,8 +84,7 @@ options:
       - Install into the tree at this directory instead of the target's C(/) (C(--root DIR)), such as
         a chroot or an image being prepared. apt then runs through C(chroot DIR), dnf with
         C(--installroot), and nothing is started.
-      - dockup's C(uninstall) does not take C(--root); with O(state=absent) dockup refuses it
-        (exit code 2), except in check mode.
+      - With O(state=absent), Docker is taken out of that tree the same way.
     type: path
   purge:
     description:

@@ -1,7 +1,8 @@
 //! The daemon's log: its last errors since it last started, and what the well-known ones mean.
 //! dockerd logs to `/var/log/docker.log` under sysvinit (Debian's init script), to
-//! `/var/log/dockerd.log` when dockup started it directly, and to syslog otherwise; the journal
-//! is binary and not read here.
+//! `/var/log/dockerd.log` when dockup started it directly, and to syslog otherwise; under
+//! systemd without a syslog daemon only the journal has it (asked through journalctl, on the
+//! running machine only).
 
 use std::io::{Read, Seek, SeekFrom};
 
@@ -50,7 +51,36 @@ pub fn last_run(root: &HostRoot) -> Option<(String, Vec<String>)> {
             .unwrap_or(0);
         return Some((format!("/{inner}"), lines[start..].to_vec()));
     }
-    None
+    journal(root)
+}
+
+/// dockerd's lines in the journal since this boot, from its last start on.
+fn journal(root: &HostRoot) -> Option<(String, Vec<String>)> {
+    let out = root.probe(&[
+        "journalctl",
+        "--unit",
+        "docker.service",
+        "--boot",
+        "--no-pager",
+        "--output",
+        "cat",
+        "--lines",
+        "400",
+    ])?;
+    let lines: Vec<String> = out
+        .stdout_text()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("-- "))
+        .map(str::to_string)
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let start = lines
+        .iter()
+        .rposition(|l| l.contains("msg=\"Starting up\""))
+        .unwrap_or(0);
+    Some(("journalctl -u docker".into(), lines[start..].to_vec()))
 }
 
 fn tail(root: &HostRoot, inner: &str) -> Option<String> {
@@ -195,7 +225,7 @@ pub fn check(root: &HostRoot, facts: &LinuxFacts, running: bool) -> Check {
             id,
             "daemon",
             Status::Skipped,
-            "no daemon log found (/var/log/docker.log, syslog); under systemd: journalctl -u docker",
+            "no daemon log found (/var/log/docker.log, syslog, the journal)",
         );
     };
     let Some(line) = worst(&lines) else {
@@ -255,5 +285,27 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn under_systemd_the_journal_is_read_on_the_running_machine() {
+        use crate::exec::{CommandOutput, RecordingRunner};
+        let runner = RecordingRunner::default();
+        runner.answer(
+            "journalctl --unit docker.service",
+            CommandOutput {
+                code: Some(0),
+                stdout: b"time=\"2026-12-01T10:00:00Z\" level=info msg=\"Starting up\"\ntime=\"2026-12-01T10:00:01Z\" level=error msg=\"failed to start daemon: Error initializing network controller: error obtaining controller instance: failed to register \\\"bridge\\\" driver: iptables not found\"\n".to_vec(),
+                stderr: Vec::new(),
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let root = HostRoot::with_probes(dir.path(), std::rc::Rc::new(runner));
+        let (file, lines) = last_run(&root).unwrap();
+        assert_eq!(file, "journalctl -u docker");
+        assert_eq!(lines.len(), 2);
+        assert!(worst(&lines).unwrap().contains("iptables not found"));
+        // A tree is never asked about the host's journal.
+        assert!(last_run(&HostRoot::at(dir.path())).is_none());
     }
 }

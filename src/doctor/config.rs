@@ -287,6 +287,13 @@ fn service_flags(root: &HostRoot, facts: &LinuxFacts) -> (Option<String>, Vec<St
             .collect();
         return (source, words);
     }
+    // sysvinit: Debian's script passes flags of its own (`-p "$DOCKER_PIDFILE"`) besides
+    // DOCKER_OPTS, after start-stop-daemon's `--`.
+    if let Some(script) = root.read_text("etc/init.d/docker", 1 << 20).ok().flatten()
+        && let Some(words) = init_script_flags(&script, &docker_opts)
+    {
+        return (Some("/etc/init.d/docker".into()), words);
+    }
     if docker_opts.is_empty() {
         (None, Vec::new())
     } else {
@@ -295,6 +302,31 @@ fn service_flags(root: &HostRoot, facts: &LinuxFacts) -> (Option<String>, Vec<St
             docker_opts,
         )
     }
+}
+
+/// The words an init script hands dockerd: from start-stop-daemon's lone `--` to the end of
+/// that command, with `$DOCKER_OPTS` expanded. `None` when the script has no such command.
+fn init_script_flags(script: &str, docker_opts: &[String]) -> Option<Vec<String>> {
+    let mut lines = script.lines().map(str::trim);
+    lines.find(|l| *l == "-- \\")?;
+    let mut words = Vec::new();
+    for line in lines {
+        let continued = line.ends_with('\\');
+        for w in line.trim_end_matches('\\').split_whitespace() {
+            if w.starts_with(">>") || w.starts_with('>') || w.starts_with("2>") {
+                return Some(words);
+            }
+            if w == "$DOCKER_OPTS" || w == "${DOCKER_OPTS}" {
+                words.extend(docker_opts.iter().cloned());
+            } else {
+                words.push(w.trim_matches('"').to_string());
+            }
+        }
+        if !continued {
+            break;
+        }
+    }
+    Some(words)
 }
 
 /// daemon.json parses, and is an object.
@@ -372,6 +404,11 @@ pub fn daemon_config(settings: &Settings) -> Option<Check> {
         let fix = if source.starts_with("DOCKER_OPTS") {
             format!(
                 "remove {names} from DOCKER_OPTS in /etc/default/docker, or from /etc/docker/daemon.json"
+            )
+        } else if source.starts_with("/etc/init.d") {
+            // The script is the package's: editing it would be undone by the next upgrade.
+            format!(
+                "remove {names} from /etc/docker/daemon.json (the init script passes it itself)"
             )
         } else {
             // Docker's documented way: the same command line without the flags the file sets.

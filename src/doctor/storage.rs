@@ -44,6 +44,13 @@ pub fn driver_on_fs(root: &HostRoot, settings: &Settings) -> Check {
                 set_driver("fuse-overlayfs")
             ),
         ),
+        ("overlay2" | "overlay", "xfs") if xfs_without_d_type(root, &point) => fail(
+            "this xfs was made without d_type (ftype=0), which overlayfs needs",
+            format!(
+                "move {data_root} to a filesystem made with `mkfs.xfs -n ftype=1` (or ext4); \
+                 xfs cannot gain d_type in place"
+            ),
+        ),
         ("overlay2" | "overlay", "zfs") if !zfs_supports_overlay(root) => fail(
             "OpenZFS before 2.2 cannot hold overlayfs layers",
             set_driver("zfs"),
@@ -77,6 +84,13 @@ pub fn driver_on_fs(root: &HostRoot, settings: &Settings) -> Check {
         .with_fix(set_driver("overlay2")),
         _ => Check::new(id, "daemon", Status::Ok, on),
     }
+}
+
+/// Old xfs (RHEL 7's default before 7.3) was made with ftype=0: no d_type in directory entries.
+/// Only `xfs_info` on the running machine says so.
+fn xfs_without_d_type(root: &HostRoot, mount_point: &str) -> bool {
+    root.probe(&["xfs_info", mount_point])
+        .is_some_and(|out| out.stdout_text().contains("ftype=0"))
 }
 
 /// OpenZFS 2.2 added what overlayfs needs (renameat2 whiteouts).
@@ -208,5 +222,29 @@ fn human(bytes: u64) -> String {
         format!("{:.1} GiB", bytes as f64 / GIB)
     } else {
         format!("{} MiB", bytes >> 20)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{CommandOutput, RecordingRunner};
+
+    #[test]
+    fn xfs_without_d_type_is_found_by_xfs_info_on_the_running_machine() {
+        let runner = RecordingRunner::default();
+        runner.answer(
+            "xfs_info /var",
+            CommandOutput {
+                code: Some(0),
+                stdout: b"meta-data=/dev/sda2 isize=256 agcount=4\nnaming   =version 2              bsize=4096   ascii-ci=0 ftype=0\n".to_vec(),
+                stderr: Vec::new(),
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let live = HostRoot::with_probes(dir.path(), std::rc::Rc::new(runner));
+        assert!(xfs_without_d_type(&live, "/var"));
+        assert!(!xfs_without_d_type(&live, "/srv"));
+        assert!(!xfs_without_d_type(&HostRoot::at(dir.path()), "/var"));
     }
 }

@@ -808,6 +808,8 @@ fn execute(
             serde_json::json!({"event": "plan", "plan": ui::plan_json(decision, plan, None)}),
         );
     } else {
+        // What was found and why this way, then the plan: what a person decides on.
+        ui::print(&ui::why_text(decision, &ui::Style::stdout()));
         print_plan(machine, decision, plan);
         ui::print("\n");
     }

@@ -193,6 +193,16 @@ pub fn plan_json(decision: &Decision, plan: &Plan, done: Option<&[Option<String>
     })
 }
 
+/// Why this strategy here: the decision's reasons, one per line, before a run's plan.
+pub fn why_text(decision: &Decision, style: &Style) -> String {
+    let mut out = format!("{} {}\n", style.bold("Found:"), decision.os);
+    for reason in &decision.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    out.push('\n');
+    out
+}
+
 pub fn plan_text(
     decision: &Decision,
     plan: &Plan,

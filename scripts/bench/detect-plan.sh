@@ -4,11 +4,16 @@
 # runs below happen in a network namespace with no interfaces up, where any attempt would fail).
 #
 #   scripts/bench/detect-plan.sh [RUNS]      (default 200 runs per case)
+#
+# DOCKUP_BIN times that binary instead of building one (CI times the static release artifact).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-200}
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/dockup"
+bin=${DOCKUP_BIN:-}
+if [[ -z $bin ]]; then
+    cargo build --release --quiet
+    bin="${CARGO_TARGET_DIR:-target}/release/dockup"
+fi
 
 isolate=()
 if command -v unshare >/dev/null 2>&1 && unshare -n true 2>/dev/null; then

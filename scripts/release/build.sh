@@ -28,8 +28,25 @@ if [[ $# -gt 0 ]]; then
     targets=("$@")
 fi
 
-# C compiler (ring builds C) and linker per target; musl's own crt and libc come with Rust's
-# target, so a glibc cross gcc links an aarch64 musl binary.
+# C compiler (ring builds C) per target. Rust's musl targets bring their own crt and libc and
+# link statically with the default linker; only a cross target needs a linker named, and a glibc
+# cross gcc serves (musl-gcc as the linker would make a dynamic binary).
+linker_for() {
+    case $1 in
+        aarch64-unknown-linux-musl) [[ $(uname -m) == aarch64 ]] || echo aarch64-linux-gnu-gcc ;;
+        *) ;;
+    esac
+}
+
+# static_or_die BIN: a Linux release binary must ask for no interpreter and no shared library.
+static_or_die() {
+    local headers
+    headers=$(readelf --program-headers --dynamic "$1")
+    if grep -q 'INTERP' <<<"$headers" || grep -q '(NEEDED)' <<<"$headers"; then
+        die "$1 is not static: $(grep -E 'interpreter|NEEDED' <<<"$headers" | tr -s ' ' | head -3)"
+    fi
+}
+
 cc_for() {
     case $1 in
         x86_64-unknown-linux-musl) echo musl-gcc ;;
@@ -68,6 +85,7 @@ start_command() {
     esac
 }
 
+need_tools readelf:binutils
 mkdir -p "$dist"
 built=()
 for target in "${targets[@]}"; do
@@ -85,10 +103,13 @@ for target in "${targets[@]}"; do
     fi
     step "cargo build --release --target $target"
     env_target=${target//-/_}
-    env "CC_${env_target}=$cc" "CARGO_TARGET_${env_target^^}_LINKER=$cc" \
-        cargo build --release --locked --target "$target" >&2
+    vars=("CC_${env_target}=$cc")
+    linker=$(linker_for "$target")
+    [[ -z $linker ]] || vars+=("CARGO_TARGET_${env_target^^}_LINKER=$linker")
+    env "${vars[@]}" cargo build --release --locked --target "$target" >&2
     out="$dist/$(artifact_name "$target")"
     cp "${CARGO_TARGET_DIR:-target}/$target/release/dockup$([[ $target == *windows* ]] && echo .exe)" "$out"
+    [[ $target != *linux* ]] || static_or_die "$out"
     built+=("$target")
 done
 [[ ${#built[@]} -gt 0 ]] || die "nothing was built"

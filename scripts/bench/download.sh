@@ -15,8 +15,12 @@ size_mib=${1:-1024}
 rounds=${DOCKUP_BENCH_ROUNDS:-3}
 command -v curl >/dev/null || { echo "download.sh: curl is needed as the baseline" >&2; exit 1; }
 
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/dockup"
+# DOCKUP_BIN measures that binary instead of building one.
+bin=${DOCKUP_BIN:-}
+if [[ -z $bin ]]; then
+    cargo build --release --quiet
+    bin="${CARGO_TARGET_DIR:-target}/release/dockup"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dockup-bench-dl.XXXXXX")
 server_pid=

@@ -57,7 +57,9 @@ fn a_docker_io_that_cannot_start_is_explained_and_fixed() {
     }
     let chroot = Chroot::for_engine(env!("CARGO_BIN_EXE_dockup"));
     // Debian's packages, from the e2e cache when an earlier run fetched them.
-    if let Ok(debs) = std::fs::read_dir("/var/cache/dockup-e2e/debs") {
+    let cache =
+        std::env::var("DOCKUP_E2E_CACHE").unwrap_or_else(|_| "/var/cache/dockup-e2e".into());
+    if let Ok(debs) = std::fs::read_dir(std::path::Path::new(&cache).join("debs")) {
         for deb in debs.flatten() {
             let _ = std::fs::copy(
                 deb.path(),

@@ -139,7 +139,10 @@ fn a_person_confirms_the_plan_and_the_removal_at_prompts() {
     let tty = Tmux::start("decline", &command);
     let screen = tty.wait_for("Install Docker this way?");
     // What was found and why, then the plan.
-    assert!(screen.contains("Found: Debian GNU/Linux 12 (bookworm)"), "{screen}");
+    assert!(
+        screen.contains("Found: Debian GNU/Linux 12 (bookworm)"),
+        "{screen}"
+    );
     assert!(screen.contains("served by Docker's repository"), "{screen}");
     assert!(screen.contains("Plan: repo (debian/bookworm)"), "{screen}");
     assert!(screen.contains("Change something first"), "{screen}");

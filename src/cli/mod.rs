@@ -470,6 +470,14 @@ fn verify(machine: &MachineArgs, args: &VerifyArgs) -> Result<ExitCode, Failure>
     }
 }
 
+/// `help` with one more hint under it.
+fn more_help(help: Option<String>, more: &str) -> Option<String> {
+    Some(match help {
+        Some(h) => format!("{h}\n  help: {more}"),
+        None => more.to_string(),
+    })
+}
+
 /// What Windows runs after a restart (RunOnce): this dockup with the same arguments, going on
 /// without asking.
 fn resume_command() -> Vec<String> {
@@ -880,18 +888,13 @@ fn execute(
             };
             let mut help = e.help();
             if code == ExitCode::Failed && !matches!(e, ExecError::Daemon(_)) {
-                let doctor = "`dockup doctor` checks this machine and says what to fix";
-                help = Some(match help {
-                    Some(h) => format!("{h}\n  help: {doctor}"),
-                    None => doctor.into(),
-                });
+                help = more_help(
+                    help,
+                    "`dockup doctor` checks this machine and says what to fix",
+                );
             }
             if let Some(path) = &log.path {
-                let see = format!("the full log is {}", path.display());
-                help = Some(match help {
-                    Some(h) => format!("{h}\n  help: {see}"),
-                    None => see,
-                });
+                help = more_help(help, &format!("the full log is {}", path.display()));
             }
             Err(Failure::new(code, e, help))
         }

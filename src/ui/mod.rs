@@ -405,6 +405,14 @@ impl RunView {
     }
 }
 
+/// A step that had nothing to do, terminal or not.
+fn skipped_line(index: usize, total: usize, title: &str, why: &str, style: &Style) -> String {
+    format!(
+        "[{index}/{total}] {title}: {}\n",
+        style.dim(&format!("already done ({why})"))
+    )
+}
+
 /// A step on a terminal: a spinner while it runs, then one line with its outcome.
 fn show_on_terminal(
     progress: &mut progress::StepProgress,
@@ -423,10 +431,7 @@ fn show_on_terminal(
             total,
             title,
             why,
-        } => progress.println(&format!(
-            "[{index}/{total}] {title}: {}\n",
-            style.dim(&format!("already done ({why})"))
-        )),
+        } => progress.println(&skipped_line(*index, *total, title, why, style)),
         Event::Done {
             index,
             total,
@@ -494,10 +499,7 @@ impl crate::exec::Observer for RunView {
                 total,
                 title,
                 why,
-            } => format!(
-                "[{index}/{total}] {title}: {}\n",
-                self.style.dim(&format!("already done ({why})"))
-            ),
+            } => skipped_line(*index, *total, title, why, &self.style),
             Event::Done {
                 detail: Some(d), ..
             } => format!("      done: {d}\n"),

@@ -55,17 +55,13 @@ impl Executor<'_> {
     }
 
     pub(super) fn read_machine_env(&self, name: &str) -> Vec<(String, String)> {
-        let shell = if self.windows_shell() { "cmd" } else { "bash" };
+        let shell = if self.windows { "cmd" } else { "bash" };
         self.rooted()
             .run(&["docker-machine", "env", "--shell", shell, name])
             .ok()
             .filter(|o| o.success())
             .map(|o| parse_machine_env(&o.stdout_text()))
             .unwrap_or_default()
-    }
-
-    fn windows_shell(&self) -> bool {
-        self.windows
     }
 
     /// The profile block (Linux) or user variables (Windows) already hold this environment.

@@ -205,7 +205,9 @@ impl Settings {
     }
 
     pub fn pidfile(&self) -> String {
+        // A value a script computes in a way not followed here is no path to read.
         self.get("pidfile")
+            .filter(|p| p.starts_with('/') && !p.contains('$'))
             .unwrap_or_else(|| "/var/run/docker.pid".into())
     }
 
@@ -304,9 +306,50 @@ fn service_flags(root: &HostRoot, facts: &LinuxFacts) -> (Option<String>, Vec<St
     }
 }
 
+/// The script's plain `NAME=value` assignments, in order, each expanded with the ones before;
+/// `$(basename $0)` is the script's own name. What cannot be known stays as written.
+fn script_variables(script: &str) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for line in script.lines() {
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let plain = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !plain {
+            continue;
+        }
+        let value = value
+            .trim()
+            .trim_matches('"')
+            .replace("$(basename $0)", "docker");
+        let value = expand(&value, &vars);
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.to_string(), value));
+    }
+    vars
+}
+
+/// `$NAME` and `${NAME}` replaced by the values known.
+fn expand(word: &str, vars: &[(String, String)]) -> String {
+    let mut out = word.to_string();
+    // Longest names first, so $DOCKER_PIDFILE is not taken for $DOCKER.
+    let mut sorted: Vec<&(String, String)> = vars.iter().collect();
+    sorted.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    for (name, value) in sorted {
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
+    }
+    out
+}
+
 /// The words an init script hands dockerd: from start-stop-daemon's lone `--` to the end of
 /// that command, with `$DOCKER_OPTS` expanded. `None` when the script has no such command.
 fn init_script_flags(script: &str, docker_opts: &[String]) -> Option<Vec<String>> {
+    let vars = script_variables(script);
     let mut lines = script.lines().map(str::trim);
     lines.find(|l| *l == "-- \\")?;
     let mut words = Vec::new();
@@ -319,7 +362,7 @@ fn init_script_flags(script: &str, docker_opts: &[String]) -> Option<Vec<String>
             if w == "$DOCKER_OPTS" || w == "${DOCKER_OPTS}" {
                 words.extend(docker_opts.iter().cloned());
             } else {
-                words.push(w.trim_matches('"').to_string());
+                words.push(expand(w.trim_matches('"'), &vars));
             }
         }
         if !continued {
@@ -496,6 +539,15 @@ fn near_key(key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_init_scripts_own_flags_are_read_with_its_variables() {
+        let script = "BASE=$(basename $0)\nDOCKER_PIDFILE=/var/run/$BASE.pid\nDOCKER_OPTS=\n\
+            do_start() {\n\tstart-stop-daemon --start \\\n\t\t-- \\\n\
+            \t\t-p \"$DOCKER_PIDFILE\" \\\n\t\t$DOCKER_OPTS \\\n\t\t>> \"$LOG\" 2>&1\n}\n";
+        let words = init_script_flags(script, &["--debug".to_string()]).unwrap();
+        assert_eq!(words, ["-p", "/var/run/docker.pid", "--debug"]);
+    }
 
     #[test]
     fn misspelled_keys_are_recognised() {

@@ -108,9 +108,31 @@ fn start(root: &HostRoot, facts: &LinuxFacts, direct: bool) -> Result<String, Fi
             _ => &["service", "docker", "start"],
         };
         run(argv)?;
-        return Ok(format!("ran {}", argv.join(" ")));
+        // An init script returns once dockerd is forked: done is when it answers.
+        #[cfg(unix)]
+        answers_within_30s(|| None).map_err(|why| FixError::Command {
+            command: argv.join(" "),
+            why: format!("{why}; `dockup doctor` again says why"),
+        })?;
+        return Ok(format!("ran {}; dockerd answers", argv.join(" ")));
     }
     start_direct()
+}
+
+/// Waits for dockerd's socket to accept a connection, for 30 s at most; `gone` says why to stop
+/// waiting sooner (the process exited).
+#[cfg(unix)]
+fn answers_within_30s(mut gone: impl FnMut() -> Option<String>) -> Result<(), String> {
+    for _ in 0..300 {
+        if std::os::unix::net::UnixStream::connect("/var/run/docker.sock").is_ok() {
+            return Ok(());
+        }
+        if let Some(why) = gone() {
+            return Err(why);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err("it did not answer on /var/run/docker.sock within 30 s".into())
 }
 
 #[cfg(unix)]
@@ -144,26 +166,16 @@ fn start_direct() -> Result<String, FixError> {
         command: "dockerd".into(),
         why: e.to_string(),
     })?;
-    // Ready when the socket answers connections; give up after 30 s or when dockerd exits.
-    for _ in 0..300 {
-        if std::os::unix::net::UnixStream::connect("/var/run/docker.sock").is_ok() {
-            return Ok(format!(
-                "started dockerd (pid {}), logging to {log}",
-                child.id()
-            ));
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(FixError::Command {
-                command: "dockerd".into(),
-                why: format!("it exited ({status}); see {log}"),
-            });
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Err(FixError::Command {
-        command: "dockerd".into(),
-        why: format!("it did not answer on /var/run/docker.sock within 30 s; see {log}"),
+    let pid = child.id();
+    answers_within_30s(|| match child.try_wait() {
+        Ok(Some(status)) => Some(format!("it exited ({status})")),
+        _ => None,
     })
+    .map_err(|why| FixError::Command {
+        command: "dockerd".into(),
+        why: format!("{why}; see {log}"),
+    })?;
+    Ok(format!("started dockerd (pid {pid}), logging to {log}"))
 }
 
 #[cfg(not(unix))]

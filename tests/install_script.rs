@@ -285,16 +285,7 @@ fn assert_installs(
 ) {
     let sb = Sandbox::new();
     let target = sb.target();
-    let out = sb.run(
-        shell,
-        path,
-        &[
-            "--base-url",
-            &release.url(),
-            "--to",
-            target.to_str().unwrap(),
-        ],
-    );
+    let out = sb.install(shell, path, &release.url(), &[]);
     assert!(out.status.success(), "[{}] install failed", shell.name);
     let installed = target.join("dockup");
     assert_eq!(std::fs::read_to_string(&installed).unwrap(), FAKE);
@@ -344,19 +335,11 @@ fn arguments_after_double_dash_go_to_the_installed_dockup() {
         // An older dockup already there: it is replaced, not added to.
         std::fs::create_dir(&target).unwrap();
         std::fs::write(target.join("dockup"), "#!/bin/sh\necho old\n").unwrap();
-        let out = sb.run(
+        let out = sb.install(
             &shell,
             &host_path(),
-            &[
-                "--base-url",
-                &release.url(),
-                "--to",
-                target.to_str().unwrap(),
-                "--",
-                "install",
-                "-y",
-                "--dry-run",
-            ],
+            &release.url(),
+            &["--", "install", "-y", "--dry-run"],
         );
         assert!(out.status.success(), "[{}] failed", shell.name);
         assert_eq!(stdout(&out), "dockup fake install -y --dry-run\n");
@@ -544,16 +527,8 @@ fn busybox_wget_and_sha256sum_alone_are_enough() {
         assert_installs(&shell, &release, &path, (Some("wget-basic"), "sha256sum"));
 
         let sb = Sandbox::new();
-        let out = sb.run(
-            &shell,
-            &path,
-            &[
-                "--base-url",
-                &format!("{}/missing", release.url()),
-                "--to",
-                sb.target().to_str().unwrap(),
-            ],
-        );
+        let missing = format!("{}/missing", release.url());
+        let out = sb.install(&shell, &path, &missing, &[]);
         assert!(!out.status.success(), "[{}] a 404 must fail", shell.name);
         assert!(stderr(&out).contains("install.sh: error: could not download"));
         sb.assert_nothing_installed();

@@ -29,6 +29,9 @@ use crate::plan::{
 /// How long a freshly started daemon gets to answer `docker version`.
 const VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Docker Desktop's first start sets up its VM (and WSL distribution) before it answers.
+const DESKTOP_VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(240);
+
 /// How long a download may wait for a connection or for the next bytes.
 const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -607,7 +610,12 @@ impl<'a> Executor<'a> {
                 }
                 let argv = &self.aimed_at_machine(argv);
                 let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
-                let deadline = std::time::Instant::now() + VERIFY_TIMEOUT;
+                let wait = if self.windows {
+                    DESKTOP_VERIFY_TIMEOUT
+                } else {
+                    VERIFY_TIMEOUT
+                };
+                let deadline = std::time::Instant::now() + wait;
                 let out = loop {
                     match self.rooted().run(&refs) {
                         Ok(out) if out.success() => {

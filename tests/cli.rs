@@ -762,3 +762,37 @@ fn the_cloud_init_example_carries_a_config_dockup_accepts() {
         "install.sh is checked before it runs"
     );
 }
+
+#[test]
+fn every_install_flag_has_its_config_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("dockup.toml");
+    std::fs::write(
+        &config,
+        "non-interactive = true\naccept-legacy = true\nartifact-mirror = \"https://a.example/dockup\"\nyes = true\n",
+    )
+    .unwrap();
+    let out = dockup(&[
+        "install",
+        "--dry-run",
+        "--json",
+        "--facts",
+        &fixture("windows/win7-sp1-pro-x64.json"),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan = stdout_json(&out);
+    let urls: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["artifact"]["url"].as_str())
+        .collect();
+    assert!(!urls.is_empty());
+    assert!(
+        urls.iter()
+            .all(|u| u.starts_with("https://a.example/dockup/")),
+        "{urls:?}"
+    );
+}

@@ -25,6 +25,7 @@ pub struct FileConfig {
     pub log: Option<PathBuf>,
     pub accept_legacy: Option<bool>,
     pub artifact_mirror: Option<String>,
+    pub non_interactive: Option<bool>,
 }
 
 impl FileConfig {

@@ -86,7 +86,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Install(args) => {
             args.plan.fill_from(&file).map_err(usage)?;
             args.run.fill_from(&file);
-            args.accept_legacy |= file.accept_legacy.unwrap_or(false);
+            args.accept_legacy = config::file_bool(
+                args.accept_legacy,
+                "DOCKUP_ACCEPT_LEGACY",
+                file.accept_legacy,
+            );
+            args.non_interactive = config::file_bool(
+                args.non_interactive,
+                "DOCKUP_NON_INTERACTIVE",
+                file.non_interactive,
+            );
             // The run after a restart goes on as the first one was told to.
             args.run.yes |= args.resume;
         }

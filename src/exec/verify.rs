@@ -196,8 +196,8 @@ mod tests {
         assert!(checks[1].detail.contains("Is the docker daemon running?"));
     }
 
-    #[test]
-    fn everything_answers() {
+    /// A client and a daemon that answer, and a container from `img` that says hello.
+    fn answering() -> RecordingRunner {
         let runner = RecordingRunner::default();
         runner.answer(
             "docker --version",
@@ -208,6 +208,12 @@ mod tests {
             out(0, "27.3.1\n", ""),
         );
         runner.answer("docker run --rm img", out(0, "\nhello\n", ""));
+        runner
+    }
+
+    #[test]
+    fn everything_answers() {
+        let runner = answering();
         runner.answer("docker image inspect", out(0, "null\n[\"/hello\"]\n", ""));
         runner.answer("docker build", out(0, "sha256:0123\n", ""));
         runner.answer(
@@ -231,13 +237,7 @@ mod tests {
 
     #[test]
     fn a_failed_build_says_which_build() {
-        let runner = RecordingRunner::default();
-        runner.answer("docker --version", out(0, "Docker version 27.3.1\n", ""));
-        runner.answer(
-            "docker version --format {{.Server.Version}}",
-            out(0, "27.3.1\n", ""),
-        );
-        runner.answer("docker run --rm img", out(0, "hello\n", ""));
+        let runner = answering();
         runner.answer("docker image inspect", out(0, "null\nnull\n", ""));
         runner.answer(
             "docker build",

@@ -246,7 +246,7 @@ fn fetch(machine: &MachineArgs, args: &FetchArgs) -> Result<ExitCode, Failure> {
     };
     let downloader = Downloader::new(
         args.proxy.as_ref().map(ProxyUrl::as_str),
-        std::time::Duration::from_secs(30),
+        crate::exec::download::TIMEOUT,
     )
     .map_err(fail)?;
     let mut view = ui::RunView::new(machine.json);

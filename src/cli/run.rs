@@ -199,7 +199,7 @@ fn download_only(
     let proxy = args.plan.proxy()?;
     let downloader = Downloader::new(
         proxy.as_ref().map(|p| p.as_str()),
-        std::time::Duration::from_secs(30),
+        crate::exec::download::TIMEOUT,
     )
     .map_err(|e| Failure::new(ExitCode::Failed, &e, e.help()))?;
     crate::exec::interrupt::catch();

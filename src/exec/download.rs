@@ -86,6 +86,10 @@ pub struct Downloader {
 
 const CHUNK: usize = 256 << 10;
 
+/// How long a download may wait for a connection or for the next bytes: every download
+/// dockup makes (a plan's, `fetch`, `install --download-only`) uses it.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Downloader {
     /// `timeout` bounds connecting and each read, not the whole transfer. Without `proxy` the
     /// proxy environment variables apply.

@@ -32,9 +32,6 @@ const VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Docker Desktop's first start sets up its VM (and WSL distribution) before it answers.
 const DESKTOP_VERIFY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(240);
 
-/// How long a download may wait for a connection or for the next bytes.
-const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 pub struct Executor<'a> {
     runner: &'a dyn CommandRunner,
     observer: &'a mut dyn Observer,
@@ -330,7 +327,7 @@ impl<'a> Executor<'a> {
             }
             Step::Download { artifact, dest } => {
                 let dest = &self.expand(dest);
-                let downloader = Downloader::new(self.proxy.as_deref(), DOWNLOAD_TIMEOUT)?;
+                let downloader = Downloader::new(self.proxy.as_deref(), download::TIMEOUT)?;
                 let mut last = 0u64;
                 let observer = &mut *self.observer;
                 let fetched = downloader.fetch(
@@ -760,9 +757,9 @@ impl<'a> Executor<'a> {
     }
 
     /// A Windows plan's `%USERPROFILE%` and the like, as cmd.exe would expand them.
-    fn expand(&self, text: &str) -> String {
+    pub(super) fn expand(&self, text: &str) -> String {
         if self.windows {
-            windows::expand_vars(text, |n| std::env::var(n).ok())
+            windows::expand_vars(text, windows::env_var)
         } else {
             text.to_string()
         }

@@ -32,7 +32,7 @@ impl Executor<'_> {
             _ => {
                 let mut argv =
                     super::windows::owned(&["docker-machine", "create", "-d", "virtualbox"]);
-                argv.extend(args.iter().map(|a| super::windows::expand_vars(a, env_var)));
+                argv.extend(args.iter().map(|a| self.expand(a)));
                 argv.push(name.into());
                 argv
             }
@@ -153,10 +153,6 @@ impl Executor<'_> {
         out.extend(argv[1..].iter().cloned());
         out
     }
-}
-
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// The variables `docker-machine env --shell bash|cmd` prints (`export K="V"`, `SET K=V`).

@@ -71,7 +71,7 @@ impl Executor<'_> {
         args: &[String],
         log: Option<&str>,
     ) -> Result<Option<String>, ExecError> {
-        let mut argv = vec![expand_vars(program, env_var)];
+        let mut argv = vec![self.expand(program)];
         argv.extend(args.iter().cloned());
         let out = self.run_logged(&argv)?;
         match out.code {
@@ -81,7 +81,7 @@ impl Executor<'_> {
                 Ok(Some(format!("{name} is installed; Windows must restart")))
             }
             code => {
-                let log = log.map(|l| expand_vars(l, env_var));
+                let log = log.map(|l| self.expand(l));
                 let tail = log.as_deref().and_then(|l| log_tail(l, 15));
                 Err(ExecError::Installer {
                     name: name.to_string(),
@@ -225,7 +225,7 @@ pub(super) fn owned(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
 }
 
-fn env_var(name: &str) -> Option<String> {
+pub(super) fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

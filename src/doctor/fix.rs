@@ -109,80 +109,22 @@ fn start(root: &HostRoot, facts: &LinuxFacts, direct: bool) -> Result<String, Fi
         };
         run(argv)?;
         // An init script returns once dockerd is forked: done is when it answers.
-        #[cfg(unix)]
-        answers_within_30s(|| None).map_err(|why| FixError::Command {
+        crate::exec::daemon::wait_until_answers(|| None).map_err(|why| FixError::Command {
             command: argv.join(" "),
             why: format!("{why}; `dockup doctor` again says why"),
         })?;
         return Ok(format!("ran {}; dockerd answers", argv.join(" ")));
     }
-    start_direct()
-}
-
-/// Waits for dockerd's socket to accept a connection, for 30 s at most; `gone` says why to stop
-/// waiting sooner (the process exited).
-#[cfg(unix)]
-fn answers_within_30s(mut gone: impl FnMut() -> Option<String>) -> Result<(), String> {
-    for _ in 0..300 {
-        if std::os::unix::net::UnixStream::connect("/var/run/docker.sock").is_ok() {
-            return Ok(());
-        }
-        if let Some(why) = gone() {
-            return Err(why);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    Err("it did not answer on /var/run/docker.sock within 30 s".into())
-}
-
-#[cfg(unix)]
-fn start_direct() -> Result<String, FixError> {
-    use std::os::unix::process::CommandExt;
+    // Started as dockup starts it where no init system runs: detached, logging to a file.
     let log = "/var/log/docker.log";
-    let open = || {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|e| FixError::File {
-                path: log.into(),
-                why: e.to_string(),
-            })
-    };
-    let mut command = std::process::Command::new("dockerd");
-    command
-        .args(["-p", "/var/run/docker.pid"])
-        .stdin(std::process::Stdio::null())
-        .stdout(open()?)
-        .stderr(open()?);
-    // SAFETY: setsid is async-signal-safe; the daemon must outlive dockup and its terminal.
-    unsafe {
-        command.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().map_err(|e| FixError::Command {
-        command: "dockerd".into(),
-        why: e.to_string(),
+    let argv = ["dockerd", "-p", crate::exec::daemon::PIDFILE].map(String::from);
+    crate::exec::daemon::start_detached(&argv, std::path::Path::new(log)).map_err(|why| {
+        FixError::Command {
+            command: "dockerd".into(),
+            why,
+        }
     })?;
-    let pid = child.id();
-    answers_within_30s(|| match child.try_wait() {
-        Ok(Some(status)) => Some(format!("it exited ({status})")),
-        _ => None,
-    })
-    .map_err(|why| FixError::Command {
-        command: "dockerd".into(),
-        why: format!("{why}; see {log}"),
-    })?;
-    Ok(format!("started dockerd (pid {pid}), logging to {log}"))
-}
-
-#[cfg(not(unix))]
-fn start_direct() -> Result<String, FixError> {
-    Err(FixError::Refused(
-        "dockerd is started by Docker Desktop here".into(),
-    ))
+    Ok(format!("started dockerd, logging to {log}"))
 }
 
 fn add_to_group(

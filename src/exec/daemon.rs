@@ -35,23 +35,30 @@ pub fn start_detached(argv: &[String], log: &Path) -> Result<(), String> {
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
+    wait_until_answers(|| match child.try_wait() {
+        Ok(Some(status)) => Some(format!("{program} exited ({status}) before answering")),
+        _ => None,
+    })
+    .map_err(|why| format!("{why}; its log says:\n{}", tail(log, 15)))
+}
+
+/// Waits until dockerd answers, polling its endpoint, for a minute at most; `gone` says why to
+/// stop sooner (the process exited). Used after starting it directly or through an init script,
+/// which returns as soon as dockerd is forked.
+pub fn wait_until_answers(mut gone: impl FnMut() -> Option<String>) -> Result<(), String> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if sys::daemon_answers() {
             return Ok(());
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!(
-                "{program} exited ({status}) before answering; its log says:\n{}",
-                tail(log, 15)
-            ));
+        if let Some(why) = gone() {
+            return Err(why);
         }
         if Instant::now() > deadline {
             return Err(format!(
-                "{program} did not answer on {} within {} s; its log says:\n{}",
+                "dockerd did not answer on {} within {} s",
                 sys::DAEMON_ENDPOINT,
-                READY_TIMEOUT.as_secs(),
-                tail(log, 15)
+                READY_TIMEOUT.as_secs()
             ));
         }
         std::thread::sleep(POLL);

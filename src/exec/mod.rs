@@ -2,7 +2,7 @@
 //! tests swap in `RecordingRunner` and see exactly the argv that would have run.
 
 pub mod config;
-mod daemon;
+pub mod daemon;
 pub mod download;
 mod error;
 mod events;

@@ -418,6 +418,9 @@ fn aim_at_root(plan: &mut Plan, root: &InstallRoot) {
     }
 }
 
+/// Where Linux plans keep what they download: verified, and reused by a rerun.
+const LINUX_DOWNLOADS: &str = "/var/cache/dockup";
+
 /// Where the daemon reads its configuration.
 pub const DAEMON_JSON: &str = "/etc/docker/daemon.json";
 

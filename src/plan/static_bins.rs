@@ -2,11 +2,10 @@
 //! packages Docker for: the tgz unpacked into /usr/local/bin, a docker group, and a service
 //! that starts dockerd (systemd or OpenRC; elsewhere dockerd is started directly).
 
-use super::{Plan, PlanError, PlanOptions, Step, artifact, finish_linux};
+use super::{LINUX_DOWNLOADS, Plan, PlanError, PlanOptions, Step, artifact, finish_linux};
 use crate::facts::{Arch, InitSystem, LinuxFacts};
 use crate::platform::{Catalog, Decision};
 
-const DOWNLOADS: &str = "/var/cache/dockup";
 const BIN: &str = "/usr/local/bin";
 const BINARIES: [&str; 8] = [
     "docker",
@@ -71,7 +70,7 @@ pub(super) fn plan(
         }
     };
     let tgz = artifact(catalog, key)?;
-    let archive = format!("{DOWNLOADS}/{}", tgz.file);
+    let archive = format!("{LINUX_DOWNLOADS}/{}", tgz.file);
     let mut plan = Plan::new();
     plan.push(Step::Download {
         artifact: tgz.clone(),

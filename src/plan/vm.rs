@@ -1,9 +1,7 @@
 //! Linux kernels older than 3.10: a current Docker in a VirtualBox VM managed by docker-machine.
 
-use super::{Plan, PlanError, Step, artifact, machine_steps};
+use super::{LINUX_DOWNLOADS, Plan, PlanError, Step, artifact, machine_steps};
 use crate::platform::{Catalog, Decision};
-
-const DOWNLOADS: &str = "/var/cache/dockup";
 
 pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, PlanError> {
     let vbox = artifact(catalog, "virtualbox-linux")?;
@@ -12,7 +10,7 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
     let iso = artifact(catalog, "boot2docker-iso")?;
     let toolbox = &catalog.windows.toolbox;
     let mut plan = Plan::new();
-    let vbox_path = format!("{DOWNLOADS}/{}", vbox.file);
+    let vbox_path = format!("{LINUX_DOWNLOADS}/{}", vbox.file);
     plan.push(Step::Download {
         artifact: vbox.clone(),
         dest: vbox_path.clone(),
@@ -27,7 +25,7 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
         artifact: machine.clone(),
         dest: "/usr/local/bin/docker-machine".into(),
     });
-    let cli_path = format!("{DOWNLOADS}/{}", cli.file);
+    let cli_path = format!("{LINUX_DOWNLOADS}/{}", cli.file);
     plan.push(Step::Download {
         artifact: cli.clone(),
         dest: cli_path.clone(),
@@ -37,7 +35,7 @@ pub(super) fn plan(_decision: &Decision, catalog: &Catalog) -> Result<Plan, Plan
         members: vec!["docker/docker".into()],
         dest: "/usr/local/bin".into(),
     });
-    let iso_path = format!("{DOWNLOADS}/{}", iso.file);
+    let iso_path = format!("{LINUX_DOWNLOADS}/{}", iso.file);
     let iso_url = format!("file://{iso_path}");
     machine_steps(
         &mut plan,
